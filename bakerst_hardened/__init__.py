@@ -1,0 +1,1 @@
+"""Operator tooling for baker-street-hardened: the offline renderer and the ``bakerst-hardened`` CLI."""
