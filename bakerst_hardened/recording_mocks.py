@@ -41,12 +41,29 @@ def intify(value: Any) -> Any:
     return value
 
 
+class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
+    """The SDK's mock monitor, also recording each registration's parent URN."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.parents: dict[tuple[str, str], str] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self.parents[(request.type, request.name)] = request.parent
+        return super().RegisterResource(request)
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Echo inputs back as outputs and record every registration and invoke."""
 
     def __init__(self) -> None:
         self.resources: list[RecordedResource] = []
         self.invokes: list[tuple[str, dict[str, Any]]] = []
+        self.monitor = RecordingMonitor(self)
+
+    def parent_of(self, resource: RecordedResource) -> str:
+        """URN of the resource's parent ('' for none)."""
+        return self.monitor.parents.get((resource.type, resource.name), "")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         inputs = intify(copy.deepcopy(dict(args.inputs)))

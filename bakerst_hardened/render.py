@@ -139,18 +139,27 @@ def _hermetic_environment(project_dir: Path) -> Iterator[None]:
 
 
 def run_program(
-    project_dir: Path, stack: str, *, progress: Callable[[str], None] = lambda _msg: None
+    project_dir: Path,
+    stack: str,
+    *,
+    progress: Callable[[str], None] = lambda _msg: None,
+    mocks: RecordingMocks | None = None,
 ) -> RenderResult:
-    """Run ``project_dir/__main__.py`` for ``stack`` under mocks; return what it registered and exported."""
+    """Run ``project_dir/__main__.py`` for ``stack`` under mocks; return what it registered and exported.
+
+    Pass ``mocks`` to inspect the registrations even when the program raises.
+    """
     project_dir = project_dir.resolve()
     progress(f"reading {project_dir / ('Pulumi.' + stack + '.yaml')}")
     settings = read_stack_settings(project_dir, stack)
-    mocks = RecordingMocks()
+    mocks = mocks if mocks is not None else RecordingMocks()
     exports: dict[str, Any] = {}
 
     with _hermetic_environment(project_dir):
         pulumi_settings.ROOT.set(None)  # a fresh root stack for every run in this process
-        pulumi.runtime.set_mocks(mocks, project=settings.project, stack=settings.stack, preview=False)
+        pulumi.runtime.set_mocks(
+            mocks, project=settings.project, stack=settings.stack, preview=False, monitor=mocks.monitor
+        )
         pulumi.runtime.set_all_config(dict(settings.config), [])
 
         @pulumi.runtime.test  # type: ignore[untyped-decorator]
