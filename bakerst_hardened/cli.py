@@ -41,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     render.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     render.add_argument("--out", required=True, type=Path, help="output directory (new, empty, or an earlier render)")
-    render.add_argument("--project", type=Path, default=None, help="project directory (default: the one with Pulumi.yaml)")
+    render.add_argument(
+        "--project", type=Path, default=None, help="project directory (default: the one with Pulumi.yaml)"
+    )
     render.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     return parser
 
@@ -89,8 +91,11 @@ def _render(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     seconds = time.perf_counter() - started
     if args.json:
-        json.dump({"ok": True, "seconds": round(seconds, 3), "outDir": str(args.out.resolve()), **summary},
-                  sys.stdout, indent=2)
+        json.dump(
+            {"ok": True, "seconds": round(seconds, 3), "outDir": str(args.out.resolve()), **summary},
+            sys.stdout,
+            indent=2,
+        )
         print()
     else:
         _print_human(summary, args.out, seconds, sys.stdout)

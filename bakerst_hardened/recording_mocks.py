@@ -48,9 +48,9 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
         super().__init__(mocks)
         self.parents: dict[tuple[str, str], str] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         self.parents[(request.type, request.name)] = request.parent
-        return super().RegisterResource(request)
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
 
 class RecordingMocks(pulumi.runtime.Mocks):

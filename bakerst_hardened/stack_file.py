@@ -70,8 +70,6 @@ def read_stack_settings(project_dir: Path, stack: str) -> StackSettings:
     config: dict[str, str] = {}
     for key, value in raw_config.items():
         if not isinstance(key, str) or ":" not in key:
-            raise StackFileError(
-                f"{stack_file}: config key {key!r} has no namespace; write it as `bakerst:{key}`"
-            )
+            raise StackFileError(f"{stack_file}: config key {key!r} has no namespace; write it as `bakerst:{key}`")
         config[key] = _wire_value(key, value, stack_file)
     return StackSettings(project=project_doc["name"], stack=stack, config=config, path=stack_file)

@@ -105,9 +105,7 @@ def _issue(error: ErrorDetails) -> ConfigIssue:
         known = sorted(info.alias or name for name, info in parent.model_fields.items()) if parent else []
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f' (did you mean "{close[0]}"?)' if close else ""
-        return ConfigIssue(
-            key, _ABSENT, f"is not a known key{hint}; remove it or use one of: {', '.join(known)}"
-        )
+        return ConfigIssue(key, _ABSENT, f"is not a known key{hint}; remove it or use one of: {', '.join(known)}")
     info = _field_info(loc)
     description = getattr(info, "description", None)
     expected = f" (the key sets: {description.rstrip('.')})" if description else ""

@@ -67,9 +67,7 @@ def _quantity(value: str) -> str:
     try:
         parse_quantity(value)
     except QuantityError:
-        raise PydanticCustomError(
-            "k8s_quantity", 'is not a Kubernetes quantity, e.g. "2Gi" or "500m"'
-        ) from None
+        raise PydanticCustomError("k8s_quantity", 'is not a Kubernetes quantity, e.g. "2Gi" or "500m"') from None
     return value
 
 
@@ -87,7 +85,7 @@ def _namespace(value: str) -> str:
     if value in _RESERVED_NAMESPACES:
         raise PydanticCustomError(
             "reserved_namespace",
-            "is a namespace Kubernetes reserves; choose a dedicated one, e.g. \"bakerst-tasks\"",
+            'is a namespace Kubernetes reserves; choose a dedicated one, e.g. "bakerst-tasks"',
         )
     return value
 
@@ -100,9 +98,7 @@ def _label_key(key: str) -> str:
         or not _LABEL_NAME.match(name)
         or (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)))
     ):
-        raise PydanticCustomError(
-            "label_key", 'is not a Kubernetes label key, e.g. "team" or "example.com/team"'
-        )
+        raise PydanticCustomError("label_key", 'is not a Kubernetes label key, e.g. "team" or "example.com/team"')
     return key
 
 
@@ -205,12 +201,8 @@ class NetworkIsolationConfig(_Model):
         default={"app": "nats"}, description="Labels of the app's NATS pods (in the app namespace)."
     )
     nats_port: Port = Field(default=4222, description="NATS client port (TCP).")
-    dns_namespace: DnsLabel = Field(
-        default="kube-system", description="Namespace of the cluster DNS pods."
-    )
-    dns_pod_labels: Labels = Field(
-        default={"k8s-app": "kube-dns"}, description="Labels of the cluster DNS pods."
-    )
+    dns_namespace: DnsLabel = Field(default="kube-system", description="Namespace of the cluster DNS pods.")
+    dns_pod_labels: Labels = Field(default={"k8s-app": "kube-dns"}, description="Labels of the cluster DNS pods.")
     admin_network_policy: bool = Field(
         default=False,
         description=(

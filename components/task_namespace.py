@@ -120,6 +120,4 @@ class TaskNamespace(pulumi.ComponentResource):
 
         self.namespace_name = namespace
         self.service_account_name = self.service_account.metadata.name
-        self.register_outputs(
-            {"namespaceName": self.namespace_name, "serviceAccountName": self.service_account_name}
-        )
+        self.register_outputs({"namespaceName": self.namespace_name, "serviceAccountName": self.service_account_name})

@@ -61,31 +61,27 @@ class TaskNetworkPolicies(pulumi.ComponentResource):
 
     policy_names: pulumi.Output[list[str]]
 
-    def __init__(
-        self, name: str, args: TaskNetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: TaskNetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("bakerst:security:TaskNetworkPolicies", name, {}, opts)
         labels = component_labels(args.labels, "task-network-isolation")
         child = pulumi.ResourceOptions(parent=self)
         all_task_pods = k8s.meta.v1.LabelSelectorArgs()  # podSelector: {} selects every pod in the namespace
 
         nats_peer = k8s.networking.v1.NetworkPolicyPeerArgs(
-            namespace_selector=k8s.meta.v1.LabelSelectorArgs(**_match(namespace_selector(args.app_namespace))),
+            namespace_selector=_namespace_label_selector(args.app_namespace),
             pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(args.nats_pod_labels)),
         )
         dns_peer = k8s.networking.v1.NetworkPolicyPeerArgs(
-            namespace_selector=k8s.meta.v1.LabelSelectorArgs(**_match(namespace_selector(args.dns_namespace))),
+            namespace_selector=_namespace_label_selector(args.dns_namespace),
             pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(args.dns_pod_labels)),
         )
         task_namespace_peer = k8s.networking.v1.NetworkPolicyPeerArgs(
-            namespace_selector=k8s.meta.v1.LabelSelectorArgs(**_match(namespace_selector(args.task_namespace_name)))
+            namespace_selector=_namespace_label_selector(args.task_namespace_name)
         )
 
         self.default_deny = k8s.networking.v1.NetworkPolicy(
             f"{name}-default-deny",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=DEFAULT_DENY_NAME, namespace=args.task_namespace, labels=labels
-            ),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=DEFAULT_DENY_NAME, namespace=args.task_namespace, labels=labels),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(
                 pod_selector=all_task_pods, policy_types=["Ingress", "Egress"]
             ),
@@ -150,8 +146,8 @@ class TaskNetworkPolicies(pulumi.ComponentResource):
         self.register_outputs({"policyNames": self.policy_names})
 
 
-def _match(selector: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
-    return {"match_labels": dict(selector["matchLabels"])}
+def _namespace_label_selector(namespace: str) -> k8s.meta.v1.LabelSelectorArgs:
+    return k8s.meta.v1.LabelSelectorArgs(match_labels=dict(namespace_selector(namespace)["matchLabels"]))
 
 
 def admin_network_policy_spec(args: TaskNetworkPoliciesArgs) -> dict[str, object]:

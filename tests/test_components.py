@@ -269,8 +269,14 @@ def test_brain_keeps_no_rights_in_the_app_namespace_by_default() -> None:
     [
         (
             ("runtime-secret",),
-            [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "patch", "update"],
-              "resourceNames": ["bakerst-secrets"]}],
+            [
+                {
+                    "apiGroups": [""],
+                    "resources": ["secrets"],
+                    "verbs": ["get", "patch", "update"],
+                    "resourceNames": ["bakerst-secrets"],
+                }
+            ],
         ),
         (("restart-deployments",), [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "patch"]}]),
     ],

@@ -76,8 +76,10 @@ def test_enterprise_stack_has_a_comment_per_group() -> None:
 
 def test_enterprise_values_validate() -> None:
     doc = yaml.safe_load((REPO_ROOT / "Pulumi.enterprise.yaml").read_text())
-    raw = {k.removeprefix("bakerst:"): json.dumps(v) if isinstance(v, dict | list) else str(v)
-           for k, v in doc["config"].items()}
+    raw = {
+        k.removeprefix("bakerst:"): json.dumps(v) if isinstance(v, dict | list) else str(v)
+        for k, v in doc["config"].items()
+    }
     cfg = parse_stack_config(raw)
     assert cfg.environment == "enterprise"
     assert cfg.network_isolation.admin_network_policy is True
@@ -86,50 +88,115 @@ def test_enterprise_values_validate() -> None:
 # Each case: raw Pulumi config (strings, objects as JSON), the key the error must name, and a
 # fragment of the message.
 BAD_CONFIGS: list[tuple[str, dict[str, str], str, str]] = [
-    ("quantity-not-k8s", {"taskQuota": '{"memory": "2 gigs"}'}, "bakerst:taskQuota.memory",
-     '"2 gigs" is not a Kubernetes quantity, e.g. "2Gi"'),
+    (
+        "quantity-not-k8s",
+        {"taskQuota": '{"memory": "2 gigs"}'},
+        "bakerst:taskQuota.memory",
+        '"2 gigs" is not a Kubernetes quantity, e.g. "2Gi"',
+    ),
     ("quantity-negative", {"taskQuota": '{"cpu": "-4"}'}, "bakerst:taskQuota.cpu", "not a Kubernetes quantity"),
     ("pods-wrong-type", {"taskQuota": '{"pods": "ten"}'}, "bakerst:taskQuota.pods", "valid integer"),
     ("pods-negative", {"taskQuota": '{"pods": -1}'}, "bakerst:taskQuota.pods", "greater than or equal to 1"),
     ("pods-fraction", {"taskQuota": '{"pods": 2.5}'}, "bakerst:taskQuota.pods", "integer"),
     ("unknown-top-level-key", {"taskQuotas": '{"cpu": "4"}'}, "bakerst:taskQuotas", 'did you mean "taskQuota"'),
     ("unknown-nested-key", {"taskQuota": '{"memroy": "2Gi"}'}, "bakerst:taskQuota.memroy", 'did you mean "memory"'),
-    ("task-equals-app-namespace", {"taskNamespace": "bakerst"}, "bakerst:taskNamespace",
-     "must differ from appNamespace"),
+    (
+        "task-equals-app-namespace",
+        {"taskNamespace": "bakerst"},
+        "bakerst:taskNamespace",
+        "must differ from appNamespace",
+    ),
     ("namespace-not-dns-label", {"taskNamespace": "Bakerst_Tasks"}, "bakerst:taskNamespace", "DNS-1123 label"),
     ("namespace-reserved", {"taskNamespace": "kube-system"}, "bakerst:taskNamespace", "reserves"),
-    ("unknown-fallback-strategy", {"budgets": '{"fallbackStrategy": "random"}'}, "bakerst:budgets.fallbackStrategy",
-     "'downgrade' or 'deny'"),
+    (
+        "unknown-fallback-strategy",
+        {"budgets": '{"fallbackStrategy": "random"}'},
+        "bakerst:budgets.fallbackStrategy",
+        "'downgrade' or 'deny'",
+    ),
     ("budget-negative", {"budgets": '{"dailyUsd": -5}'}, "bakerst:budgets.dailyUsd", "greater than 0"),
-    ("budget-daily-over-monthly", {"budgets": '{"dailyUsd": 2000, "monthlyUsd": 1000}'}, "bakerst:budgets.dailyUsd",
-     "larger than budgets.monthlyUsd"),
+    (
+        "budget-daily-over-monthly",
+        {"budgets": '{"dailyUsd": 2000, "monthlyUsd": 1000}'},
+        "bakerst:budgets.dailyUsd",
+        "larger than budgets.monthlyUsd",
+    ),
     ("threshold-out-of-range", {"budgets": '{"alertThreshold": 1.5}'}, "bakerst:budgets.alertThreshold", "less than 1"),
-    ("rate-wrong-type", {"rateLimits": '{"perUserPerMinute": "lots"}'}, "bakerst:rateLimits.perUserPerMinute",
-     "valid integer"),
-    ("rate-user-over-global", {"rateLimits": '{"perUserPerMinute": 500, "globalPerMinute": 200}'},
-     "bakerst:rateLimits.perUserPerMinute", "larger than rateLimits.globalPerMinute"),
+    (
+        "rate-wrong-type",
+        {"rateLimits": '{"perUserPerMinute": "lots"}'},
+        "bakerst:rateLimits.perUserPerMinute",
+        "valid integer",
+    ),
+    (
+        "rate-user-over-global",
+        {"rateLimits": '{"perUserPerMinute": 500, "globalPerMinute": 200}'},
+        "bakerst:rateLimits.perUserPerMinute",
+        "larger than rateLimits.globalPerMinute",
+    ),
     ("object-not-json", {"taskQuota": "cpu=4"}, "bakerst:taskQuota", "is not an object or list"),
     ("object-given-a-list", {"taskQuota": '["4", "2Gi"]'}, "bakerst:taskQuota", "valid dictionary"),
-    ("limit-over-quota", {"taskLimits": '{"max": {"cpu": "8", "memory": "1Gi"}}'}, "bakerst:taskLimits.max.cpu",
-     "larger than the whole task quota"),
-    ("request-over-limit", {"taskLimits": '{"defaultRequest": {"cpu": "900m", "memory": "128Mi"}}'},
-     "bakerst:taskLimits.defaultRequest.cpu", "larger than taskLimits.defaultLimit.cpu"),
+    (
+        "limit-over-quota",
+        {"taskLimits": '{"max": {"cpu": "8", "memory": "1Gi"}}'},
+        "bakerst:taskLimits.max.cpu",
+        "larger than the whole task quota",
+    ),
+    (
+        "request-over-limit",
+        {"taskLimits": '{"defaultRequest": {"cpu": "900m", "memory": "128Mi"}}'},
+        "bakerst:taskLimits.defaultRequest.cpu",
+        "larger than taskLimits.defaultLimit.cpu",
+    ),
     ("pss-version-latest", {"podSecurity": '{"version": "latest"}'}, "bakerst:podSecurity.version", "not pinned"),
-    ("pss-version-unsupported", {"podSecurity": '{"version": "v1.12"}'}, "bakerst:podSecurity.version",
-     "v1.30 to v1.35"),
-    ("unknown-brain-grant", {"brainAccess": '{"appNamespaceGrants": ["jobs"]}'},
-     "bakerst:brainAccess.appNamespaceGrants[0]", "'runtime-secret' or 'restart-deployments'"),
-    ("duplicate-brain-grant", {"brainAccess": '{"appNamespaceGrants": ["runtime-secret", "runtime-secret"]}'},
-     "bakerst:brainAccess.appNamespaceGrants", "twice"),
-    ("nats-port-out-of-range", {"networkIsolation": '{"natsPort": 70000}'}, "bakerst:networkIsolation.natsPort",
-     "less than or equal to 65535"),
-    ("label-key-invalid", {"commonLabels": '{"bad key!": "x"}'}, "bakerst:commonLabels.bad key!", "not a Kubernetes label key"),
-    ("label-value-invalid", {"commonLabels": '{"team": "has spaces"}'}, "bakerst:commonLabels.team",
-     "not a Kubernetes label value"),
-    ("label-reserved", {"commonLabels": '{"app.kubernetes.io/managed-by": "helm"}'},
-     "bakerst:commonLabels.app.kubernetes.io/managed-by", "the project sets itself"),
-    ("bool-wrong-type", {"networkIsolation": '{"adminNetworkPolicy": "maybe"}'},
-     "bakerst:networkIsolation.adminNetworkPolicy", "valid boolean"),
+    (
+        "pss-version-unsupported",
+        {"podSecurity": '{"version": "v1.12"}'},
+        "bakerst:podSecurity.version",
+        "v1.30 to v1.35",
+    ),
+    (
+        "unknown-brain-grant",
+        {"brainAccess": '{"appNamespaceGrants": ["jobs"]}'},
+        "bakerst:brainAccess.appNamespaceGrants[0]",
+        "'runtime-secret' or 'restart-deployments'",
+    ),
+    (
+        "duplicate-brain-grant",
+        {"brainAccess": '{"appNamespaceGrants": ["runtime-secret", "runtime-secret"]}'},
+        "bakerst:brainAccess.appNamespaceGrants",
+        "twice",
+    ),
+    (
+        "nats-port-out-of-range",
+        {"networkIsolation": '{"natsPort": 70000}'},
+        "bakerst:networkIsolation.natsPort",
+        "less than or equal to 65535",
+    ),
+    (
+        "label-key-invalid",
+        {"commonLabels": '{"bad key!": "x"}'},
+        "bakerst:commonLabels.bad key!",
+        "not a Kubernetes label key",
+    ),
+    (
+        "label-value-invalid",
+        {"commonLabels": '{"team": "has spaces"}'},
+        "bakerst:commonLabels.team",
+        "not a Kubernetes label value",
+    ),
+    (
+        "label-reserved",
+        {"commonLabels": '{"app.kubernetes.io/managed-by": "helm"}'},
+        "bakerst:commonLabels.app.kubernetes.io/managed-by",
+        "the project sets itself",
+    ),
+    (
+        "bool-wrong-type",
+        {"networkIsolation": '{"adminNetworkPolicy": "maybe"}'},
+        "bakerst:networkIsolation.adminNetworkPolicy",
+        "valid boolean",
+    ),
 ]
 
 
