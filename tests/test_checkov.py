@@ -30,9 +30,7 @@ def test_checkov_passes_the_enterprise_render(tmp_path: Path) -> None:
     )
     report = json.loads(proc.stdout)
     reports = report if isinstance(report, list) else [report]
-    failed = [
-        (c["check_id"], c["check_name"], c["resource"]) for r in reports for c in r["results"]["failed_checks"]
-    ]
+    failed = [(c["check_id"], c["check_name"], c["resource"]) for r in reports for c in r["results"]["failed_checks"]]
     assert failed == []
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = reports[0]["summary"]
