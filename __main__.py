@@ -4,8 +4,10 @@ import pulumi
 
 from components.config_loader import load_stack_config
 from components.platform import HardenedPlatform, HardenedPlatformArgs
+from components.upstream import load_upstream
 
 config = load_stack_config()  # raises, naming every bad key, before any resource exists
-platform = HardenedPlatform("bakerst", HardenedPlatformArgs(config=config))
+upstream = load_upstream(config)  # the upstream base, checked against the config (every image pinned)
+platform = HardenedPlatform("bakerst", HardenedPlatformArgs(config=config, upstream=upstream))
 for export_name, value in platform.exports.items():
     pulumi.export(export_name, value)

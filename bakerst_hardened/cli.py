@@ -44,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--project", type=Path, default=None, help="project directory (default: the one with Pulumi.yaml)"
     )
+    render.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="NAMESPACE:KEY=VALUE",
+        help="override one config value for this render, as `pulumi config set` would (repeatable); "
+        'objects as JSON, e.g. --config \'bakerst:admission={"failureAction": "Audit"}\'',
+    )
     render.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     return parser
 
@@ -70,7 +78,7 @@ def _render(args: argparse.Namespace) -> int:
     # Imported here so that `--help` and other subcommands do not pay for the Pulumi SDK import.
     from bakerst_hardened.recording_mocks import KubectlMissingError
     from bakerst_hardened.render import RenderError, run_program, write_render
-    from bakerst_hardened.stack_file import StackFileError
+    from bakerst_hardened.stack_file import StackFileError, parse_override
     from components.config_errors import StackConfigError
 
     project_dir: Path = args.project or _default_project_dir()
@@ -80,7 +88,8 @@ def _render(args: argparse.Namespace) -> int:
         print(f"[{time.perf_counter() - started:5.1f}s] {message}", file=sys.stderr, flush=True)
 
     try:
-        result = run_program(project_dir, args.stack, progress=progress)
+        overrides = dict(parse_override(text) for text in args.config)
+        result = run_program(project_dir, args.stack, progress=progress, config_overrides=overrides)
         progress(f"writing {len(result.manifests)} objects to {args.out}")
         summary = write_render(result, args.out)
     except StackConfigError as exc:

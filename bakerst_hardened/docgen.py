@@ -17,6 +17,7 @@ from typing import Any
 import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
+from pydantic_core import to_jsonable_python
 
 from components.stack_config import CONFIG_NAMESPACE, StackConfig
 
@@ -75,7 +76,13 @@ def type_name(annotation: Any, metadata: list[Any] | None = None) -> str:
         return "decimal" + _bounds(metadata)
     if annotation is str:
         return "string"
+    args = typing.get_args(annotation)
+    if type(None) in args:
+        return " or ".join(type_name(a, metadata) for a in args if a is not type(None)) + " (optional)"
     return getattr(annotation, "__name__", str(annotation))
+
+
+_MAX_DEFAULT = 60
 
 
 def _default(info: FieldInfo) -> str:
@@ -86,7 +93,19 @@ def _default(info: FieldInfo) -> str:
         return ""
     if isinstance(value, Decimal):
         return f"`{value}`"
-    return f"`{json.dumps(value)}`"
+    text = json.dumps(to_jsonable_python(value, by_alias=True))
+    return f"`{text}`" if len(text) <= _MAX_DEFAULT else "see `components/`"
+
+
+def _model_of(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The model class of ``Model`` or ``Model | None`` (and whether it is optional)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if len(args) == 1 and type(None) in typing.get_args(annotation):
+        inner, _ = _model_of(args[0])
+        return inner, True
+    return None, False
 
 
 def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str]]:
@@ -94,10 +113,17 @@ def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str]
     for name, info in model.model_fields.items():
         key = f"{prefix}{info.alias or name}"
         annotation = info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            description = (info.description or annotation.__doc__ or "").strip().splitlines()[0]
-            rows.append((key, "object", "", description))
-            rows.extend(_rows(annotation, f"{key}."))
+        inner, optional = _model_of(annotation)
+        value_model = None
+        if typing.get_origin(annotation) is dict:
+            value_model, _ = _model_of(typing.get_args(annotation)[1])
+        if inner is not None:
+            description = (info.description or inner.__doc__ or "").strip().splitlines()[0]
+            rows.append((key, "object (optional)" if optional else "object", "", description))
+            rows.extend(_rows(inner, f"{key}."))
+        elif value_model is not None:
+            rows.append((key, f"map of name to {value_model.__name__}", _default(info), info.description or ""))
+            rows.extend(_rows(value_model, f"{key}.<name>."))
         else:
             rows.append((key, type_name(annotation, list(info.metadata)), _default(info), info.description or ""))
     return rows

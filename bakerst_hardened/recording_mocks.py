@@ -73,10 +73,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         self.invokes.append((args.token, dict(args.args)))
         if args.token == "kubernetes:yaml:decode":
-            return {"result": [doc for doc in yaml.safe_load_all(args.args["text"]) if doc]}, None
+            return {"result": [doc for doc in yaml.safe_load_all(args.args["text"]) if doc]}, []
         if args.token == "kubernetes:kustomize:directory":
-            return {"result": kustomize_build(str(args.args["directory"]))}, None
-        return {}, None
+            return {"result": kustomize_build(str(args.args["directory"]))}, []
+        return {}, []
 
     def of_type(self, type_token: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_token]

@@ -15,7 +15,7 @@ import shutil
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ import pulumi.runtime.settings as pulumi_settings
 import yaml
 
 from bakerst_hardened.recording_mocks import RecordedResource, RecordingMocks, intify
-from bakerst_hardened.stack_file import StackSettings, read_stack_settings
+from bakerst_hardened.stack_file import StackSettings, read_stack_settings, with_overrides
 
 CLUSTER_SCOPE_DIR = "_cluster"
 SUMMARY_FILE = "summary.json"
@@ -122,8 +122,11 @@ def manifests_of(resources: list[RecordedResource]) -> list[dict[str, Any]]:
 
 @contextlib.contextmanager
 def _hermetic_environment(project_dir: Path) -> Iterator[None]:
-    """No ambient PULUMI_CONFIG* variables, and the project importable, for the duration of a run."""
+    """No ambient PULUMI_CONFIG* variables, the project importable and the working directory (as
+    under the Pulumi CLI), for the duration of a run."""
     saved = {k: v for k, v in os.environ.items() if k.startswith("PULUMI_CONFIG")}
+    saved_cwd = Path.cwd()
+    os.chdir(project_dir)
     for key in saved:
         del os.environ[key]
     added_path = str(project_dir) not in sys.path
@@ -132,6 +135,7 @@ def _hermetic_environment(project_dir: Path) -> Iterator[None]:
     try:
         yield
     finally:
+        os.chdir(saved_cwd)
         os.environ.update(saved)
         if added_path:
             with contextlib.suppress(ValueError):
@@ -144,14 +148,18 @@ def run_program(
     *,
     progress: Callable[[str], None] = lambda _msg: None,
     mocks: RecordingMocks | None = None,
+    config_overrides: Mapping[str, str] | None = None,
 ) -> RenderResult:
     """Run ``project_dir/__main__.py`` for ``stack`` under mocks; return what it registered and exported.
 
-    Pass ``mocks`` to inspect the registrations even when the program raises.
+    Pass ``mocks`` to inspect the registrations even when the program raises. ``config_overrides``
+    (``namespace:key`` to value, as with ``pulumi config set``) win over the stack file.
     """
     project_dir = project_dir.resolve()
     progress(f"reading {project_dir / ('Pulumi.' + stack + '.yaml')}")
     settings = read_stack_settings(project_dir, stack)
+    if config_overrides:
+        settings = with_overrides(settings, config_overrides)
     mocks = mocks if mocks is not None else RecordingMocks()
     exports: dict[str, Any] = {}
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,16 @@ def read_stack_settings(project_dir: Path, stack: str) -> StackSettings:
             raise StackFileError(f"{stack_file}: config key {key!r} has no namespace; write it as `bakerst:{key}`")
         config[key] = _wire_value(key, value, stack_file)
     return StackSettings(project=project_doc["name"], stack=stack, config=config, path=stack_file)
+
+
+def parse_override(text: str) -> tuple[str, str]:
+    """``namespace:key=value`` (as ``pulumi config set`` takes it) to a (key, value) pair."""
+    key, sep, value = text.partition("=")
+    if not sep or ":" not in key or not key.split(":", 1)[1]:
+        raise StackFileError(f"--config {text!r}: expected NAMESPACE:KEY=VALUE, e.g. bakerst:baseDir=path/to/k8s")
+    return key, value
+
+
+def with_overrides(settings: StackSettings, overrides: Mapping[str, str]) -> StackSettings:
+    """``settings`` with config keys replaced (values in Pulumi's wire form: objects as JSON text)."""
+    return replace(settings, config={**settings.config, **overrides})

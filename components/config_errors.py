@@ -43,6 +43,24 @@ class StackConfigError(ValueError):
         )
 
 
+#: Error types raised by this project's own validators; their messages already say what is expected.
+_CUSTOM_ERROR_PREFIXES = (
+    "k8s_",
+    "dns_",
+    "reserved_",
+    "label_",
+    "pss_",
+    "duplicate_",
+    "digest_",
+    "registry_",
+    "https_",
+    "go_",
+    "env_",
+    "pem_",
+    "secret_",
+)
+
+
 class _Absent:
     def __repr__(self) -> str:
         return "<absent>"
@@ -112,7 +130,7 @@ def _issue(error: ErrorDetails) -> ConfigIssue:
     if kind == "missing":
         return ConfigIssue(key, _ABSENT, f"is missing{expected}")
     message = str(error["msg"])
-    if kind.startswith(("k8s_", "dns_", "reserved_", "label_", "pss_", "duplicate_")):
+    if kind.startswith(_CUSTOM_ERROR_PREFIXES):
         return ConfigIssue(key, error["input"], message)
     return ConfigIssue(key, error["input"], f"is invalid: {message}{expected}")
 

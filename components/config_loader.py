@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, get_origin
+from typing import Any, get_args, get_origin
 
 import pulumi.runtime.config as pulumi_config
 from pydantic import BaseModel, ValidationError
@@ -19,13 +19,17 @@ from components.config_errors import ConfigIssue, StackConfigError, issues_from_
 from components.stack_config import CONFIG_NAMESPACE, StackConfig, top_level_keys
 
 
-def _structured(key: str) -> bool:
-    info = top_level_keys().get(key)
-    if info is None:
-        return False
-    annotation = info.annotation
+def _is_structured_type(annotation: Any) -> bool:
     origin = get_origin(annotation) or annotation
-    return origin in (dict, list) or (isinstance(annotation, type) and issubclass(annotation, BaseModel))
+    if origin in (dict, list) or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return True
+    return any(_is_structured_type(arg) for arg in get_args(annotation) if arg is not type(None))
+
+
+def _structured(key: str) -> bool:
+    """True for keys whose value Pulumi hands over as JSON text (objects, lists, optional objects)."""
+    info = top_level_keys().get(key)
+    return info is not None and _is_structured_type(info.annotation)
 
 
 def raw_pulumi_config(namespace: str = CONFIG_NAMESPACE) -> dict[str, Any]:

@@ -10,18 +10,42 @@ from typing import Any
 
 import pulumi
 
+from components.admission_policies import AdmissionPolicies, AdmissionPoliciesArgs
+from components.app_hardening import HardeningSettings
+from components.baker_street_app import BakerStreetApp, BakerStreetAppArgs
 from components.brain_task_access import BrainTaskAccess, BrainTaskAccessArgs
+from components.external_secrets import ExternalSecrets, ExternalSecretsArgs
 from components.labels import standard_labels
 from components.stack_config import StackConfig
 from components.task_namespace import TaskNamespace, TaskNamespaceArgs
 from components.task_network_policies import TaskNetworkPolicies, TaskNetworkPoliciesArgs
+from components.upstream import UpstreamBase
 
 
 @dataclass(frozen=True)
 class HardenedPlatformArgs:
-    """Inputs of ``HardenedPlatform``: the whole validated stack config."""
+    """Inputs of ``HardenedPlatform``: the whole validated stack config, and the checked upstream base."""
 
     config: StackConfig
+    upstream: UpstreamBase | None = None
+    """The upstream app to deploy (``components.upstream.load_upstream``); None deploys no app."""
+
+
+def hardening_settings(cfg: StackConfig, labels: dict[str, str]) -> HardeningSettings:
+    """How the upstream objects are hardened, from the stack config."""
+    return HardeningSettings(
+        images=cfg.images,
+        app_namespace=cfg.app_namespace,
+        task_namespace=cfg.task_namespace,
+        pod_security_level=cfg.pod_security.app_namespace_level,
+        pod_security_version=cfg.pod_security.version,
+        labels=labels,
+        image_pull_policy=cfg.app_hardening.image_pull_policy,
+        token_service_accounts=frozenset(cfg.app_hardening.token_service_accounts),
+        sysadmin_access=cfg.app_hardening.sysadmin_access,
+        run_as_user=cfg.app_hardening.run_as_user,
+        writable_paths={k: tuple(v) for k, v in cfg.app_hardening.writable_paths.items()},
+    )
 
 
 class HardenedPlatform(pulumi.ComponentResource):
@@ -32,6 +56,16 @@ class HardenedPlatform(pulumi.ComponentResource):
         cfg = args.config
         labels = standard_labels(cfg.environment, cfg.common_labels)
         net = cfg.network_isolation
+
+        self.app: BakerStreetApp | None = None
+        if args.upstream is not None:
+            self.app = BakerStreetApp(
+                f"{name}-app",
+                BakerStreetAppArgs(directory=args.upstream.directory, settings=hardening_settings(cfg, labels)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        # Objects in the app namespace wait for the app (which creates that namespace).
+        after_app = pulumi.ResourceOptions(parent=self, depends_on=[self.app] if self.app is not None else [])
 
         self.task_namespace = TaskNamespace(
             f"{name}-tasks",
@@ -59,7 +93,7 @@ class HardenedPlatform(pulumi.ComponentResource):
                 admin_network_policy_priority=net.admin_network_policy_priority,
                 labels=labels,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=after_app,
         )
         self.brain_access = BrainTaskAccess(
             f"{name}-brain-access",
@@ -73,6 +107,39 @@ class HardenedPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+        self.external_secrets: ExternalSecrets | None = None
+        if cfg.secret_store is not None:
+            self.external_secrets = ExternalSecrets(
+                f"{name}-secrets",
+                ExternalSecretsArgs(
+                    store=cfg.secret_store,
+                    secrets=cfg.external_secrets,
+                    app_namespace=cfg.app_namespace,
+                    labels=labels,
+                ),
+                opts=after_app,
+            )
+        self.admission: AdmissionPolicies | None = None
+        if cfg.image_signature is not None:
+            self.admission = AdmissionPolicies(
+                f"{name}-admission",
+                AdmissionPoliciesArgs(
+                    namespaces=[cfg.app_namespace, cfg.task_namespace],
+                    registries=cfg.registries,
+                    signature=cfg.image_signature,
+                    failure_action=cfg.admission.failure_action,
+                    background=cfg.admission.background,
+                    pod_security_version=cfg.pod_security.version,
+                    required_labels={
+                        "app.kubernetes.io/part-of": labels["app.kubernetes.io/part-of"],
+                        "app.kubernetes.io/managed-by": labels["app.kubernetes.io/managed-by"],
+                        "bakerst.io/environment": labels["bakerst.io/environment"],
+                    },
+                    labels=labels,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
         self.exports: dict[str, Any] = {
             "environment": cfg.environment,
             "appNamespace": cfg.app_namespace,
@@ -80,6 +147,11 @@ class HardenedPlatform(pulumi.ComponentResource):
             "taskServiceAccount": self.task_namespace.service_account_name,
             "brainTaskRole": self.brain_access.task_role_name,
             "taskNetworkPolicies": self.network_policies.policy_names,
+            "appDeployed": self.app is not None,
+            "secretStore": cfg.secret_store.name if cfg.secret_store is not None else None,
+            "secretProvider": cfg.secret_store.provider if cfg.secret_store is not None else None,
+            "admissionPolicies": self.admission.policy_names if self.admission is not None else [],
+            "admissionFailureAction": cfg.admission.failure_action,
             # Runtime governance settings, for the hooks runtime and the stack policies.
             "rateLimits": cfg.rate_limits.model_dump(by_alias=True, mode="json"),
             "budgets": cfg.budgets.model_dump(by_alias=True, mode="json"),

@@ -10,156 +10,58 @@ Every model forbids unknown keys: a typo is an error, never a silently ignored s
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from components.quantity import QuantityError, parse_quantity
-from components.supported import NEWEST_KUBERNETES_MINOR, OLDEST_KUBERNETES_MINOR
-
-#: Pulumi config namespace of every key in this model.
-CONFIG_NAMESPACE = "bakerst"
-
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
-
-#: Labels the project sets itself; ``commonLabels`` may not override them.
-RESERVED_LABEL_KEYS = frozenset(
-    {
-        "app.kubernetes.io/managed-by",
-        "app.kubernetes.io/part-of",
-        "app.kubernetes.io/component",
-        "bakerst.io/environment",
-    }
+from components.app_config import (
+    AdmissionConfig,
+    AppHardeningConfig,
+    ExternalSecretsConfig,
+    ImageSignatureConfig,
+    SecretStoreConfig,
 )
+from components.config_types import (
+    CONFIG_NAMESPACE,
+    RESERVED_LABEL_KEYS,
+    CrossFieldError,
+    DigestImageRef,
+    DnsLabel,
+    Labels,
+    NamespaceName,
+    PodSecurityVersion,
+    Port,
+    Quantity,
+    RegistryHost,
+    StrictModel,
+    registry_of,
+)
+from components.quantity import parse_quantity
+from components.supported import KYVERNO_NEWEST_PSS_MINOR, OLDEST_KUBERNETES_MINOR
 
-
-class CrossFieldError(ValueError):
-    """A constraint between fields failed; ``key`` is the dotted key to blame."""
-
-    def __init__(self, key: str, value: object, reason: str) -> None:
-        super().__init__(f"{key}: {reason}")
-        self.key = key
-        self.value = value
-        self.reason = reason
-
-
-# --------------------------------------------------------------------------------------
-# Scalar types with messages that say what is expected
-# --------------------------------------------------------------------------------------
-
-
-def _quantity(value: str) -> str:
-    try:
-        parse_quantity(value)
-    except QuantityError:
-        raise PydanticCustomError("k8s_quantity", 'is not a Kubernetes quantity, e.g. "2Gi" or "500m"') from None
-    return value
-
-
-def _dns_label(value: str) -> str:
-    if len(value) > 63 or not _DNS_LABEL.match(value):
-        raise PydanticCustomError(
-            "dns_label",
-            'is not a DNS-1123 label (lower-case letters, digits and "-", at most 63), e.g. "bakerst-tasks"',
-        )
-    return value
-
-
-def _namespace(value: str) -> str:
-    _dns_label(value)
-    if value in _RESERVED_NAMESPACES:
-        raise PydanticCustomError(
-            "reserved_namespace",
-            'is a namespace Kubernetes reserves; choose a dedicated one, e.g. "bakerst-tasks"',
-        )
-    return value
-
-
-def _label_key(key: str) -> str:
-    prefix, _, name = key.rpartition("/")
-    if (
-        not name
-        or len(name) > 63
-        or not _LABEL_NAME.match(name)
-        or (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)))
-    ):
-        raise PydanticCustomError("label_key", 'is not a Kubernetes label key, e.g. "team" or "example.com/team"')
-    return key
-
-
-def _label_value(value: str) -> str:
-    if len(value) > 63 or not _LABEL_VALUE.match(value):
-        raise PydanticCustomError(
-            "label_value",
-            'is not a Kubernetes label value (at most 63 letters, digits, "-", "_", "."), e.g. "payments"',
-        )
-    return value
-
-
-def _pss_version(value: str) -> str:
-    match = re.fullmatch(r"v1\.(\d+)", value)
-    if match is None or not OLDEST_KUBERNETES_MINOR <= int(match[1]) <= NEWEST_KUBERNETES_MINOR:
-        raise PydanticCustomError(
-            "pss_version",
-            "is not a pinned Pod Security version this project supports "
-            f'(v1.{OLDEST_KUBERNETES_MINOR} to v1.{NEWEST_KUBERNETES_MINOR}; "latest" is not pinned), '
-            f'e.g. "v1.{OLDEST_KUBERNETES_MINOR}"',
-        )
-    return value
-
-
-Quantity = Annotated[str, AfterValidator(_quantity)]
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
-NamespaceName = Annotated[str, AfterValidator(_namespace)]
-LabelKey = Annotated[str, AfterValidator(_label_key)]
-LabelValue = Annotated[str, AfterValidator(_label_value)]
-Labels = dict[LabelKey, LabelValue]
-PodSecurityVersion = Annotated[str, AfterValidator(_pss_version)]
-Port = Annotated[int, Field(ge=1, le=65535)]
-
-
-class _Model(BaseModel):
-    """Base: camelCase keys as in Pulumi config, unknown keys rejected, values frozen."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        frozen=True,
-        validate_default=True,
-    )
-
+__all__ = ["CONFIG_NAMESPACE", "CrossFieldError", "StackConfig"]
 
 # --------------------------------------------------------------------------------------
 # Groups
 # --------------------------------------------------------------------------------------
 
 
-class PodSecurityConfig(_Model):
+class PodSecurityConfig(StrictModel):
     """Pod Security admission labels put on the namespaces the stack manages."""
 
     version: PodSecurityVersion = Field(
         default=f"v1.{OLDEST_KUBERNETES_MINOR}",
         description="Pinned Pod Security Standards version for the `-version` labels (`enforce`, `audit`, `warn`).",
     )
+    app_namespace_level: Literal["restricted", "baseline", "privileged"] = Field(
+        default="restricted",
+        description="Pod Security level enforced on the app namespace (the task namespace is always `restricted`).",
+    )
 
 
-class TaskQuotaConfig(_Model):
+class TaskQuotaConfig(StrictModel):
     """Hard ceiling for everything running in the task namespace (requests and limits alike)."""
 
     cpu: Quantity = Field(default="4", description="CPU for all task pods together (requests.cpu and limits.cpu).")
@@ -170,14 +72,14 @@ class TaskQuotaConfig(_Model):
     jobs: int = Field(default=10, ge=1, le=1000, description="Jobs that may exist at once (`count/jobs.batch`).")
 
 
-class ContainerResources(_Model):
+class ContainerResources(StrictModel):
     """A CPU and memory pair for one container."""
 
     cpu: Quantity = Field(description="CPU, e.g. `500m`.")
     memory: Quantity = Field(description="Memory, e.g. `512Mi`.")
 
 
-class TaskLimitsConfig(_Model):
+class TaskLimitsConfig(StrictModel):
     """LimitRange for task containers: defaults so pods that omit requests are admitted under the quota."""
 
     default_request: ContainerResources = Field(
@@ -194,7 +96,7 @@ class TaskLimitsConfig(_Model):
     )
 
 
-class NetworkIsolationConfig(_Model):
+class NetworkIsolationConfig(StrictModel):
     """Who task pods may talk to: NATS in the app namespace and cluster DNS, nothing else."""
 
     nats_pod_labels: Labels = Field(
@@ -218,7 +120,7 @@ class NetworkIsolationConfig(_Model):
 AppNamespaceGrant = Literal["runtime-secret", "restart-deployments"]
 
 
-class BrainAccessConfig(_Model):
+class BrainAccessConfig(StrictModel):
     """What the brain ServiceAccount may do: Jobs and Pods in the task namespace, and opt-in app rights."""
 
     service_account: DnsLabel = Field(default="brain", description="The brain's ServiceAccount (in the app namespace).")
@@ -238,14 +140,14 @@ class BrainAccessConfig(_Model):
         return grants
 
 
-class RateLimitsConfig(_Model):
+class RateLimitsConfig(StrictModel):
     """Request limits the hooks runtime enforces (overridable by RATE_LIMIT_PER_USER / RATE_LIMIT_GLOBAL)."""
 
     per_user_per_minute: int = Field(default=30, ge=1, le=100_000, description="Requests per user per minute.")
     global_per_minute: int = Field(default=200, ge=1, le=10_000_000, description="Requests per minute, all users.")
 
 
-class BudgetsConfig(_Model):
+class BudgetsConfig(StrictModel):
     """Cost governance the hooks runtime enforces, in US dollars per UTC calendar period."""
 
     daily_usd: Decimal = Field(
@@ -263,7 +165,7 @@ class BudgetsConfig(_Model):
     )
 
 
-class StackConfig(_Model):
+class StackConfig(StrictModel):
     """Every ``bakerst:*`` key of a stack."""
 
     environment: DnsLabel = Field(
@@ -286,10 +188,42 @@ class StackConfig(_Model):
     brain_access: BrainAccessConfig = Field(default_factory=BrainAccessConfig)
     rate_limits: RateLimitsConfig = Field(default_factory=RateLimitsConfig)
     budgets: BudgetsConfig = Field(default_factory=BudgetsConfig)
+    base_dir: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Upstream Baker Street kustomize directory (its `k8s/`), relative to the project; "
+        "unset: the app is not deployed by this stack.",
+    )
+    images: dict[str, DigestImageRef] = Field(
+        default_factory=dict,
+        description="Upstream image name (as in the manifests, e.g. `bakerst-brain:latest`) to the digest-pinned "
+        "reference deployed instead (`registry/repo@sha256:<64 hex>`).",
+    )
+    registries: list[RegistryHost] = Field(
+        default_factory=list, description="Registries images may come from (Kyverno refuses all others)."
+    )
+    image_signature: ImageSignatureConfig | None = Field(
+        default=None, description="How the images are signed; Kyverno verifies every pod's images against it."
+    )
+    secret_store: SecretStoreConfig | None = Field(
+        default=None, description="The External Secrets ClusterSecretStore (unset: no External Secrets objects)."
+    )
+    external_secrets: ExternalSecretsConfig = Field(default_factory=ExternalSecretsConfig)
+    admission: AdmissionConfig = Field(default_factory=AdmissionConfig)
+    app_hardening: AppHardeningConfig = Field(default_factory=AppHardeningConfig)
 
     @model_validator(mode="after")
     def _cross_field(self) -> StackConfig:
-        for check in (_namespaces_differ, _labels_not_reserved, _limits_ordered, _rates_ordered, _budgets_ordered):
+        for check in (
+            _namespaces_differ,
+            _labels_not_reserved,
+            _limits_ordered,
+            _rates_ordered,
+            _budgets_ordered,
+            _app_needs_supply_chain,
+            _images_from_allowed_registries,
+            _pss_version_known_to_kyverno,
+        ):
             check(self)
         return self
 
@@ -363,6 +297,49 @@ def _budgets_ordered(cfg: StackConfig) -> None:
             "budgets.dailyUsd",
             str(cfg.budgets.daily_usd),
             f"is larger than budgets.monthlyUsd ({cfg.budgets.monthly_usd}); a day may not exceed its month",
+        )
+
+
+def _app_needs_supply_chain(cfg: StackConfig) -> None:
+    if cfg.base_dir is None:
+        return
+    if not cfg.images:
+        raise CrossFieldError(
+            "images",
+            {},
+            "is empty; deploying the app (baseDir is set) needs a digest-pinned image for every upstream "
+            'image, e.g. {"bakerst-brain:latest": "registry.example/bakerst/brain@sha256:<64 hex>"}',
+        )
+    if not cfg.registries:
+        raise CrossFieldError(
+            "registries", [], 'is empty; list the registries your images come from, e.g. ["registry.example"]'
+        )
+    if cfg.image_signature is None:
+        raise CrossFieldError(
+            "imageSignature", None, "is missing; deploying the app needs signed images (keys or keyless)"
+        )
+
+
+def _images_from_allowed_registries(cfg: StackConfig) -> None:
+    for name, reference in cfg.images.items():
+        registry = registry_of(reference)
+        if cfg.registries and registry not in cfg.registries:
+            raise CrossFieldError(
+                f"images.{name}",
+                reference,
+                f"comes from registry {registry!r}, which is not in registries ({', '.join(cfg.registries)}); "
+                "add it there or mirror the image",
+            )
+
+
+def _pss_version_known_to_kyverno(cfg: StackConfig) -> None:
+    minor = int(cfg.pod_security.version.split(".")[1])
+    if cfg.image_signature is not None and minor > KYVERNO_NEWEST_PSS_MINOR:
+        raise CrossFieldError(
+            "podSecurity.version",
+            cfg.pod_security.version,
+            f"is newer than Kyverno's podSecurity rule accepts (up to v1.{KYVERNO_NEWEST_PSS_MINOR}); "
+            f'pin "v1.{KYVERNO_NEWEST_PSS_MINOR}" or older while the admission policies are on',
         )
 
 

@@ -9,3 +9,6 @@ NEWEST_KUBERNETES_MINOR = 35
 SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = tuple(
     f"1.{minor}" for minor in range(OLDEST_KUBERNETES_MINOR, NEWEST_KUBERNETES_MINOR + 1)
 )
+
+#: Newest Pod Security version the Kyverno release this project targets (1.19) accepts in ``podSecurity.version``.
+KYVERNO_NEWEST_PSS_MINOR = 32

@@ -48,3 +48,17 @@ def kubernetes_objects(mocks: RecordingMocks) -> list[RecordedResource]:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+UPSTREAM_K8S = SHARED / "upstream" / "baker-street" / "k8s"
+BASE_DIR_OVERRIDE = {"bakerst:baseDir": str(UPSTREAM_K8S)}
+
+
+def require_upstream() -> None:
+    """Skip the calling test when the shared upstream manifests or kubectl are not on this machine."""
+    import shutil
+
+    if not UPSTREAM_K8S.is_dir():
+        pytest.skip(f"upstream Baker Street manifests not found at {UPSTREAM_K8S} (../shared is absent)")
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not on PATH; the offline render expands kustomize with `kubectl kustomize`")

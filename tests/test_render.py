@@ -17,7 +17,7 @@ import yaml
 from bakerst_hardened.render import RenderError, run_program, write_render
 from bakerst_hardened.stack_file import StackFileError, read_stack_settings
 from components.supported import SUPPORTED_KUBERNETES_VERSIONS
-from tests.conftest import REPO_ROOT
+from tests.conftest import BASE_DIR_OVERRIDE, REPO_ROOT, require_upstream
 
 SCHEMAS = Path(__file__).parent / "schemas"
 #: Kinds with no built-in schema in kubernetes-validate, and the schema the tests check them against.
@@ -26,10 +26,15 @@ CRD_SCHEMAS = {
 }
 
 
+def _run(stack: str) -> Any:
+    require_upstream()
+    return run_program(REPO_ROOT, stack, config_overrides=BASE_DIR_OVERRIDE)
+
+
 @pytest.fixture(scope="module")
 def enterprise(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("render") / "enterprise"
-    summary = write_render(run_program(REPO_ROOT, "enterprise"), out)
+    summary = write_render(_run("enterprise"), out)
     return out, summary
 
 
@@ -40,20 +45,26 @@ def _objects(out: Path) -> list[tuple[str, dict[str, Any]]]:
 def test_one_file_per_object_grouped_by_namespace(enterprise: tuple[Path, dict[str, Any]]) -> None:
     out, summary = enterprise
     objects = _objects(out)
-    assert len(objects) == summary["objectCount"] == 10
+    assert len(objects) == summary["objectCount"] == 54
     for relative, obj in objects:
         scope = obj["metadata"].get("namespace", "_cluster")
         assert relative == f"{scope}/{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
-    assert summary["objectsByNamespace"] == {"_cluster": 2, "bakerst": 1, "bakerst-tasks": 7}
+    assert summary["objectsByNamespace"] == {"_cluster": 8, "bakerst": 39, "bakerst-tasks": 7}
     assert summary["objectsByKind"] == {
         "AdminNetworkPolicy": 1,
+        "ClusterPolicy": 4,
+        "ClusterSecretStore": 1,
+        "ConfigMap": 1,
+        "Deployment": 8,
+        "ExternalSecret": 3,
         "LimitRange": 1,
-        "Namespace": 1,
-        "NetworkPolicy": 3,
+        "Namespace": 2,
+        "NetworkPolicy": 19,  # 16 upstream (unchanged but labelled), 3 of ours
         "ResourceQuota": 1,
-        "Role": 1,
-        "RoleBinding": 1,
-        "ServiceAccount": 1,
+        "Role": 2,  # ours for the brain in the task namespace, upstream sysadmin narrowed
+        "RoleBinding": 2,
+        "Service": 5,
+        "ServiceAccount": 4,
     }
 
 
@@ -93,20 +104,45 @@ def test_every_object_passes_kubernetes_validate_strict(enterprise: tuple[Path, 
     out, _ = enterprise
     checked = 0
     for _, obj in _objects(out):
+        if _is_custom(obj):
+            continue  # validated against their CRD schemas in test_every_custom_resource_matches_its_crd
+        kubernetes_validate.validate(obj, version, strict=True)  # raises on the first error
+        checked += 1
+    assert checked == 45, f"expected 45 built-in objects validated against {version}, got {checked}"
+
+
+def _is_custom(obj: dict[str, Any]) -> bool:
+    return (obj["apiVersion"], obj["kind"]) in CRD_SCHEMAS or obj["apiVersion"].split("/")[0].endswith(
+        ("kyverno.io", "external-secrets.io")
+    )
+
+
+def test_every_custom_resource_matches_its_crd(enterprise: tuple[Path, dict[str, Any]]) -> None:
+    from tests.crd_schemas import CRD_DIR, validate
+
+    if not CRD_DIR.is_dir():
+        pytest.skip(f"CRDs not found at {CRD_DIR}")
+    out, _ = enterprise
+    kinds: list[str] = []
+    for relative, obj in _objects(out):
         schema_file = CRD_SCHEMAS.get((obj["apiVersion"], obj["kind"]))
         if schema_file is not None:
             jsonschema.Draft202012Validator(json.loads(schema_file.read_text())).validate(obj)
+        elif _is_custom(obj):
+            assert validate(obj) == [], relative
+        else:
             continue
-        kubernetes_validate.validate(obj, version, strict=True)  # raises on the first error
-        checked += 1
-    assert checked == 9, f"expected 9 built-in objects validated against {version}, got {checked}"
+        kinds.append(obj["kind"])
+    assert sorted(kinds) == sorted(
+        ["AdminNetworkPolicy"] + ["ClusterPolicy"] * 4 + ["ClusterSecretStore"] + ["ExternalSecret"] * 3
+    )
 
 
 def test_every_supported_version_in_between_also_validates(enterprise: tuple[Path, dict[str, Any]]) -> None:
     out, _ = enterprise
     for version in SUPPORTED_KUBERNETES_VERSIONS[1:-1]:
         for _, obj in _objects(out):
-            if (obj["apiVersion"], obj["kind"]) not in CRD_SCHEMAS:
+            if not _is_custom(obj):
                 kubernetes_validate.validate(obj, version, strict=True)
 
 
@@ -124,16 +160,22 @@ def test_strict_validation_would_catch_a_typo(enterprise: tuple[Path, dict[str, 
 
 
 def test_rendering_twice_gives_identical_files(tmp_path: Path) -> None:
-    first = write_render(run_program(REPO_ROOT, "enterprise"), tmp_path / "a")
-    second = write_render(run_program(REPO_ROOT, "enterprise"), tmp_path / "b")
+    first = write_render(_run("enterprise"), tmp_path / "a")
+    second = write_render(_run("enterprise"), tmp_path / "b")
     assert first == second
     for relative in first["files"]:
         assert (tmp_path / "a" / relative).read_bytes() == (tmp_path / "b" / relative).read_bytes()
 
 
-def test_dev_stack_renders_the_model_defaults(tmp_path: Path) -> None:
-    summary = write_render(run_program(REPO_ROOT, "dev"), tmp_path / "dev")
-    assert summary["objectCount"] == 9  # no AdminNetworkPolicy by default
+def test_a_stack_with_no_config_renders_the_model_defaults(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (project / name).write_text((REPO_ROOT / name).read_text())
+    (project / "Pulumi.defaults.yaml").write_text("config: {}\n")
+    summary = write_render(run_program(project, "defaults"), tmp_path / "out")
+    assert summary["objectCount"] == 9  # task isolation only: no app, no AdminNetworkPolicy by default
+    assert summary["exports"]["appDeployed"] is False
     assert summary["exports"]["budgets"] == {
         "dailyUsd": "50",
         "monthlyUsd": "1000",
@@ -147,15 +189,15 @@ def test_refuses_to_overwrite_a_directory_that_is_not_a_render(tmp_path: Path) -
     precious.mkdir()
     (precious / "notes.txt").write_text("keep me")
     with pytest.raises(RenderError, match="not an earlier render"):
-        write_render(run_program(REPO_ROOT, "dev"), precious)
+        write_render(_run("dev"), precious)
     assert (precious / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["precious"]  # no staging directory left behind
 
 
 def test_replaces_an_earlier_render_whole(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    write_render(run_program(REPO_ROOT, "enterprise"), out)
-    write_render(run_program(REPO_ROOT, "dev"), out)
+    write_render(_run("enterprise"), out)
+    write_render(_run("dev"), out)
     assert not (out / "_cluster" / "adminnetworkpolicy-bakerst-tasks-isolation.yaml").exists()
 
 
@@ -173,12 +215,15 @@ def test_stack_file_errors_are_clear(tmp_path: Path) -> None:
 
 def test_ambient_pulumi_config_does_not_leak_into_a_render(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"bakerst:taskNamespace": "leaked"}))
-    result = run_program(REPO_ROOT, "enterprise")
+    result = _run("enterprise")
     assert result.exports["taskNamespace"] == "bakerst-tasks"
     assert os.environ["PULUMI_CONFIG"]  # restored afterwards
 
 
 # ------------------------------------------------------------------------------------------- the CLI itself
+
+
+BASE_DIR_ARG = "bakerst:baseDir=" + BASE_DIR_OVERRIDE["bakerst:baseDir"]
 
 
 def _cli(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
@@ -189,20 +234,22 @@ def _cli(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 def test_cli_render_prints_a_readable_summary(tmp_path: Path) -> None:
-    proc = _cli("render", "--stack", "enterprise", "--out", str(tmp_path / "out"))
+    require_upstream()
+    proc = _cli("render", "--stack", "enterprise", "--out", str(tmp_path / "out"), "--config", BASE_DIR_ARG)
     assert proc.returncode == 0, proc.stderr
     assert "Rendered stack 'enterprise'" in proc.stdout
-    assert "10 Kubernetes objects" in proc.stdout
+    assert "54 Kubernetes objects" in proc.stdout
     assert "running the Pulumi program under the SDK mock runtime" in proc.stderr  # progress
     assert (tmp_path / "out" / "summary.json").is_file()
 
 
 @pytest.mark.slow
 def test_cli_render_json(tmp_path: Path) -> None:
-    proc = _cli("render", "--stack", "enterprise", "--out", str(tmp_path / "out"), "--json")
+    require_upstream()
+    proc = _cli("render", "--stack", "enterprise", "--out", str(tmp_path / "out"), "--json", "--config", BASE_DIR_ARG)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert report["ok"] is True and report["objectCount"] == 10 and report["stack"] == "enterprise"
+    assert report["ok"] is True and report["objectCount"] == 54 and report["stack"] == "enterprise"
 
 
 @pytest.mark.slow
