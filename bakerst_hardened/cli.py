@@ -1,8 +1,12 @@
 """``bakerst-hardened``: the operator's command line.
 
 Subcommands:
-  render --stack NAME --out DIR [--project DIR] [--json]
+  render --stack NAME --out DIR [--project DIR] [--config K=V]... [--json]
       Render a stack offline to plain Kubernetes YAML (no cluster, no Pulumi CLI).
+  guardrails eval --input FILE --text-field F --label-field L --positive V [--kind output|input] [--json]
+      Run the real guardrail chain over a labelled file: recall, false-positive rate, latency.
+  audit keygen|emit|verify
+      Key material, emitting through the real tamper-evident sink, and verifying an exported trail.
 """
 
 from __future__ import annotations
@@ -53,6 +57,34 @@ def _parser() -> argparse.ArgumentParser:
         'objects as JSON, e.g. --config \'bakerst:admission={"failureAction": "Audit"}\'',
     )
     render.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+
+    guardrails = sub.add_parser("guardrails", help="guardrail chain tools").add_subparsers(
+        dest="guardrails_command", required=True
+    )
+    evaluate = guardrails.add_parser(
+        "eval",
+        help="run the real guardrail chain over a labelled JSONL file and report recall, FPR and latency",
+        description="Rates are deduplicated on text; latency is per chain call. Plain or gzip-compressed JSONL.",
+    )
+    evaluate.add_argument("--input", required=True, type=Path, help="labelled JSONL (or .jsonl.gz)")
+    evaluate.add_argument("--text-field", required=True, help="field holding the text (or the arguments object)")
+    evaluate.add_argument("--label-field", required=True, help="field holding the label")
+    evaluate.add_argument("--positive", required=True, help="label value that marks a positive (an attack)")
+    evaluate.add_argument(
+        "--kind",
+        choices=("output", "input"),
+        default="output",
+        help="scan as a tool result (output, default) or as tool arguments (input)",
+    )
+    evaluate.add_argument("--tool-field", help="field naming the tool (input kind)")
+    evaluate.add_argument("--schema-field", help="field holding the tool's function-calling schema (input kind)")
+    evaluate.add_argument("--config", type=Path, help="guardrail config YAML (default: the built-in defaults)")
+    evaluate.add_argument("--decisions", type=Path, help="write one JSON decision per input row, in order")
+    evaluate.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+
+    from bakerst_hardened import audit_cli
+
+    audit_cli.register(sub)
     return parser
 
 
@@ -118,10 +150,76 @@ def _fail(args: argparse.Namespace, kind: str, message: str, issues: list[str]) 
     print(f"error: {message}", file=sys.stderr)
 
 
+def _guardrails_eval(args: argparse.Namespace) -> int:
+    from bakerst_hardened.labelled_rows import RowsError, read_labelled_rows
+    from hooks.guardrails.config import GuardrailConfigError, load_guardrail_config
+    from hooks.guardrails.evaluation import evaluate
+
+    started = time.perf_counter()
+    try:
+        config = load_guardrail_config(args.config) if args.config else None
+        rows = read_labelled_rows(
+            args.input,
+            text_field=args.text_field,
+            label_field=args.label_field,
+            positive=args.positive,
+            tool_field=args.tool_field,
+            schema_field=args.schema_field,
+        )
+    except (RowsError, GuardrailConfigError) as exc:
+        _fail(args, "input", str(exc), [])
+        return EXIT_BAD_CONFIG
+    print(f"evaluating {len(rows)} rows from {args.input} ({args.kind})", file=sys.stderr, flush=True)
+
+    def progress(done: int, total: int) -> None:
+        print(f"[{time.perf_counter() - started:6.1f}s] {done}/{total}", file=sys.stderr, flush=True)
+
+    report, decisions = evaluate(rows, kind=args.kind, config=config, progress=progress)
+    if args.decisions:
+        with args.decisions.open("w", encoding="utf-8") as out:
+            for d in decisions:
+                out.write(
+                    json.dumps(
+                        {
+                            "index": d.index,
+                            "label": d.positive,
+                            "flagged": d.flagged,
+                            "score": d.score,
+                            "rule": d.rule,
+                            "ms": round(d.ms, 4),
+                        }
+                    )
+                    + "\n"
+                )
+    summary = {"input": str(args.input), "kind": args.kind, **report.as_dict()}
+    if args.json:
+        json.dump(summary, sys.stdout, indent=2)
+        print()
+    else:
+        print(
+            f"{args.input} ({args.kind}): {report.rows} rows, {report.unique_positives} unique positives, "
+            f"{report.unique_negatives} unique negatives"
+        )
+        print(
+            f"  recall {report.recall:.1%} ({report.true_positives}/{report.unique_positives})   "
+            f"false positives {report.fpr:.2%} ({report.false_positives}/{report.unique_negatives})"
+        )
+        print(f"  latency per call: p50 {report.p50_ms:.3f} ms, p99 {report.p99_ms:.3f} ms")
+        for rule, count in list(report.rules.items())[:10]:
+            print(f"  flagged by {rule}: {count}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "render":
         return _render(args)
+    if args.command == "guardrails" and args.guardrails_command == "eval":
+        return _guardrails_eval(args)
+    if args.command == "audit":
+        from bakerst_hardened import audit_cli
+
+        return audit_cli.run(args)
     return EXIT_FAILED  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -1,0 +1,312 @@
+"""TamperEvidentAuditSink: ``emit`` enqueues; a background thread MACs, checkpoints and spools; one delivery
+thread per shipper replays the spool to its destination.
+
+Pipeline: ``emit`` (bounded in-memory list, O(1), no I/O, no crypto) → writer thread every ``flush_interval``
+seconds or ``flush_events`` events: validate + sanitize, MAC chain, signed checkpoint, key ratchet, append
+the batch to the on-disk spool (fsync) and save the writer state (fsync) → delivery threads: send each
+batch in order, retry with exponential backoff + full jitter forever (the spool is the buffer), move a batch
+the destination refuses for good to that shipper's dead-letter queue, advance the shipper's cursor only after
+success. A full queue or a failed spool write is logged at ERROR, counted, and the count goes into the next
+checkpoint's ``dropped`` field (and an ``admin.audit_dropped`` record).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hooks.audit.canonical import check_canonical
+from hooks.audit.checkpoint import TrailWriter, note_hash
+from hooks.audit.keys import load_signing_key, writer_dir
+from hooks.audit.merkle import leaf_hash
+from hooks.audit.shippers.base import PermanentError, RetryPolicy, Shipper, TransientError
+from hooks.audit.spool import Batch, Spool
+from hooks.audit.taxonomy import CHECKPOINT_ACTION, SchemaError, default_sanitizer, identity, make_event, validate
+from hooks.types import AuditEvent
+
+log = logging.getLogger("hooks.audit")
+
+
+class TamperEvidentAuditSink:
+    """An :class:`hooks.types.AuditSink` with no read path. Call :meth:`close` at shutdown (final checkpoint)."""
+
+    def __init__(
+        self,
+        keys: Path,
+        spool_dir: Path,
+        shippers: Sequence[Shipper],
+        *,
+        flush_interval: float = 5.0,
+        flush_events: int = 100,
+        heartbeat: float = 60.0,
+        queue_max: int = 10_000,
+        retry: RetryPolicy | None = None,
+        sanitize: Callable[[Any], Any] | None = None,
+        strict: bool = True,
+        group_commit: int = 32,
+    ) -> None:
+        self.flush_interval = flush_interval
+        self.flush_events = flush_events
+        self.heartbeat = heartbeat
+        self.queue_max = queue_max
+        self.retry = retry or RetryPolicy()
+        self.sanitize = default_sanitizer() if sanitize is None else sanitize
+        self.strict = strict
+        self.group_commit = group_commit
+        self.shippers = list(shippers)
+        wdir = writer_dir(Path(keys))
+        self._state_path = wdir / "state.json"
+        name, signer = load_signing_key(wdir)
+        self.spool = Spool(spool_dir)
+        self.writer = TrailWriter.load(self._state_path, signer, name)
+        self._roll_forward()
+        self.metrics: dict[str, int] = {
+            "emitted": 0, "dropped_queue_full": 0, "rejected_schema": 0, "spool_errors": 0, "batches_spooled": 0,
+            "checkpoints": 0, "delivery_retries": 0, "dead_lettered": 0,
+        }  # fmt: skip
+        self._buf: list[AuditEvent] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._flush_req = 0
+        self._flush_done = threading.Condition()
+        self._flushed = 0
+        self._dropped_pending = 0
+        self._pending: list[Batch] = []
+        self._closing = False
+        self._stop_delivery = threading.Event()
+        self._last_checkpoint = time.monotonic()
+        self._delivered: dict[str, int] = {s.name: self.spool.cursor(s.name) for s in self.shippers}
+        self._writer_thread = threading.Thread(target=self._write_loop, name="audit-writer", daemon=True)
+        self._delivery_threads = [
+            threading.Thread(target=self._deliver_loop, args=(s,), name=f"audit-ship-{s.name}", daemon=True)
+            for s in self.shippers
+        ]
+        self._writer_thread.start()
+        for t in self._delivery_threads:
+            t.start()
+
+    # -- hot path --
+
+    def emit(self, event: AuditEvent) -> None:
+        with self._lock:
+            if len(self._buf) >= self.queue_max or self._closing:
+                self._dropped_pending += 1
+                self.metrics["dropped_queue_full"] += 1
+                full = True
+            else:
+                self._buf.append(event)
+                self.metrics["emitted"] += 1
+                full = False
+                if len(self._buf) >= self.flush_events:
+                    self._wake.set()
+        if full:
+            log.error("audit queue full (%d events): event %s dropped and counted", self.queue_max, event.action)
+
+    # -- control --
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Spool everything emitted so far (MAC'd, checkpointed, fsync'd) and return; delivery continues."""
+        with self._flush_done:
+            self._flush_req += 1
+            target = self._flush_req
+            self._wake.set()
+            return self._flush_done.wait_for(lambda: self._flushed >= target, timeout)
+
+    def close(self, timeout: float = 30.0) -> bool:
+        """Final checkpoint, then wait up to ``timeout`` s for every shipper; True when all delivered."""
+        with self._lock:
+            self._closing = True
+        self._wake.set()
+        self._writer_thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        last = self.spool.last_seq
+        with self.spool.changed:
+            self.spool.changed.wait_for(
+                lambda: all(v >= last for v in self._delivered.values()), max(0.0, deadline - time.monotonic())
+            )
+        done = all(v >= last for v in self._delivered.values())
+        self._stop_delivery.set()
+        with self.spool.changed:
+            self.spool.changed.notify_all()
+        for t in self._delivery_threads:
+            t.join(max(0.1, deadline - time.monotonic()))
+        for s in self.shippers:
+            s.close()
+        self.spool.close()
+        self.writer.chain.erase()
+        if not done:
+            log.error("audit: shutdown with undelivered batches; they stay in %s for the next start", self.spool.dir)
+        return done
+
+    # -- writer thread --
+
+    def _roll_forward(self) -> None:
+        """Apply spooled batches the saved state does not reflect yet (crash between spool and state save)."""
+        for batch in self.spool.batches_from(self.writer.chain.seq):
+            if batch.first != self.writer.chain.seq:
+                break
+            cp: dict[str, Any] | None = None
+            for line in batch.lines:
+                self.writer.frontier.append(leaf_hash(line))
+                cp = _loads(line)
+            assert cp is not None
+            assert cp["action"] == CHECKPOINT_ACTION
+            self.writer.chain.seq = batch.last + 1
+            self.writer.chain.prev = bytes.fromhex(cp["mac"])
+            self.writer.prev_checkpoint = note_hash(cp["detail"])
+            self.writer.dropped_total = int(cp["detail"]["dropped"])
+            self.writer.chain.ratchet()
+            self.writer.save(self._state_path)
+
+    def _write_loop(self) -> None:
+        while True:
+            self._wake.wait(timeout=min(self.flush_interval, self.heartbeat))
+            self._wake.clear()
+            with self._lock:
+                closing = self._closing
+            with self._flush_done:
+                target = self._flush_req
+            try:
+                finished, backlog = self._flush_once(final=closing)
+            except Exception:  # never let the thread die silently
+                log.exception("audit writer failed; will retry")
+                time.sleep(0.5)
+                continue
+            if backlog:
+                self._wake.set()
+                continue
+            with self._flush_done:
+                self._flushed = target
+                self._flush_done.notify_all()
+            if finished:
+                return
+
+    def _flush_once(self, final: bool) -> tuple[bool, bool]:
+        """Write one group of batches; returns (final checkpoint written, events still queued)."""
+        if self._pending and not self._spool(self._pending):
+            time.sleep(min(1.0, self.flush_interval))
+            return False, True
+        idle = time.monotonic() - self._last_checkpoint >= self.heartbeat
+        requested = self._flush_req != self._flushed
+        batches: list[Batch] = []
+        wrote_final = False
+        remaining = 0
+        while len(batches) < self.group_commit:
+            with self._lock:
+                events, self._buf = self._buf[: self.flush_events], self._buf[self.flush_events :]
+                dropped, self._dropped_pending = self._dropped_pending, 0
+                remaining = len(self._buf)
+            if not (events or dropped or (not batches and (idle or final or requested))):
+                break
+            wrote_final = final and remaining == 0
+            batches.append(self._make_batch(events, dropped, final=wrote_final))
+            if remaining == 0:
+                break
+        if batches and not self._spool(batches):
+            return False, True
+        return wrote_final, remaining > 0
+
+    def _make_batch(self, events: list[AuditEvent], dropped: int, final: bool) -> Batch:
+        good: list[AuditEvent] = []
+        for original in events:
+            event = original
+            try:
+                if self.sanitize is not identity:
+                    event = AuditEvent(event.category, event.action, event.actor, self.sanitize(dict(event.detail)),
+                                       event.timestamp)  # fmt: skip
+                if self.strict:
+                    validate(event)
+                check_canonical(event.detail)
+                check_canonical(event.actor)
+                good.append(event)
+            except (SchemaError, ValueError) as exc:
+                self.metrics["rejected_schema"] += 1
+                log.error("audit event rejected (%s); recorded as a drop", exc)
+                dropped += 1
+        if dropped:
+            good.append(make_event("admin.audit_dropped", "audit", {"dropped": dropped, "reason": "queue/schema"}))
+        records, lines = self.writer.write_batch_lines(good, dropped=dropped, final=final, checked=False)
+        self.metrics["checkpoints"] += 1
+        self._last_checkpoint = time.monotonic()
+        return Batch(records[0]["seq"], records[-1]["seq"], lines)
+
+    def _spool(self, batches: list[Batch]) -> bool:
+        try:
+            self.spool.append_many(batches)
+        except OSError as exc:
+            self.metrics["spool_errors"] += 1
+            self._pending = batches
+            log.error("audit spool write failed (%s): seq %d-%d kept in memory, retrying", exc,
+                      batches[0].first, batches[-1].last)  # fmt: skip
+            return False
+        self._pending = []
+        self.metrics["batches_spooled"] += len(batches)
+        self.writer.save(self._state_path)
+        return True
+
+    # -- delivery threads --
+
+    def _deliver_loop(self, shipper: Shipper) -> None:
+        cursor = self._delivered[shipper.name]
+        while not self._stop_delivery.is_set():
+            batch = self.spool.next_after(cursor)
+            if batch is None:
+                with self.spool.changed:
+                    self.spool.changed.wait_for(functools.partial(self._has_after, cursor), timeout=1.0)
+                continue
+            lines = batch.lines if batch.first > cursor else [ln for ln in batch.lines if _loads(ln)["seq"] > cursor]
+            attempt = 0
+            while not self._stop_delivery.is_set():
+                try:
+                    shipper.send(lines)
+                    break
+                except PermanentError as exc:
+                    log.error("audit: %s refused batch %d-%d for good (%s): dead-lettered", shipper.name,
+                              batch.first, batch.last, exc)  # fmt: skip
+                    self.spool.dead_letter(shipper.name, batch)
+                    self.metrics["dead_lettered"] += 1
+                    break
+                except Exception as exc:
+                    attempt += 1
+                    self.metrics["delivery_retries"] += 1
+                    delay = self.retry.delay(attempt, exc.retry_after if isinstance(exc, TransientError) else None)
+                    log.warning("audit: %s failed (%s); retry %d in %.2f s", shipper.name, exc, attempt, delay)
+                    self._stop_delivery.wait(delay)
+            else:
+                return
+            cursor = batch.last
+            self.spool.set_cursor(shipper.name, cursor)
+            with self.spool.changed:
+                self._delivered[shipper.name] = cursor
+                self.spool.changed.notify_all()
+            self.spool.collect(min(self._delivered.values()))
+
+    def _has_after(self, seq: int) -> bool:
+        return self._stop_delivery.is_set() or self.spool.last_seq > seq
+
+    def replay_dead_letters(self, shipper: Shipper) -> int:
+        """Send this shipper's dead-lettered batches in order; returns how many were delivered (stops at a failure)."""
+        batches = self.spool.dead_letters(shipper.name)
+        sent = 0
+        for batch in batches:
+            try:
+                shipper.send(batch.lines)
+            except (TransientError, PermanentError) as exc:
+                log.error("audit: DLQ replay to %s stopped at batch %d (%s)", shipper.name, batch.first, exc)
+                break
+            sent += 1
+        if sent:
+            self.spool.clear_dead_letters(shipper.name, sent)
+        return sent
+
+
+def _loads(line: bytes) -> dict[str, Any]:
+    value = json.loads(line)
+    assert isinstance(value, dict)
+    return value

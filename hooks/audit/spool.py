@@ -1,0 +1,206 @@
+"""The on-disk queue (write-ahead log of MAC'd batches), per-sink delivery cursors and the dead-letter queue.
+
+Segment files ``seg-<first seq>.wal`` hold frames ``first seq (8 B BE) ‖ last seq (8 B BE) ‖ length (4 B BE) ‖
+CRC-32 (4 B BE) ‖ payload`` where the payload is the batch's canonical record lines joined by ``\\n``. Every append
+is fsync'd before the writer's state moves on. On open, a torn or corrupt tail frame (crash mid-write) is cut off.
+``cursor-<sink>`` holds the last seq delivered to that sink (fsync'd, atomic rename): batches after it stay in
+the queue and are replayed in order when the sink comes back. ``dlq-<sink>.wal`` (same framing, fsync'd) holds
+batches a sink refused permanently (e.g. 400/401/403); :meth:`Spool.dead_letters` reads them back for replay.
+Segments every sink has delivered are deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+_HEADER = struct.Struct(">QQII")
+SEGMENT_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Batch:
+    first: int
+    last: int
+    lines: list[bytes]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    first: int
+    last: int
+    path: Path
+    offset: int
+    length: int
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def encode_frame(batch: Batch) -> bytes:
+    payload = b"\n".join(batch.lines)
+    return _HEADER.pack(batch.first, batch.last, len(payload), zlib.crc32(payload)) + payload
+
+
+def read_frames(path: Path) -> Iterator[tuple[int, int, Batch]]:
+    """(offset, frame length, batch) for each intact frame; stops at the first torn or corrupt one."""
+    data = path.read_bytes()
+    offset = 0
+    while offset + _HEADER.size <= len(data):
+        first, last, length, crc = _HEADER.unpack_from(data, offset)
+        end = offset + _HEADER.size + length
+        payload = data[offset + _HEADER.size : end]
+        if end > len(data) or zlib.crc32(payload) != crc:
+            return
+        yield offset, end - offset, Batch(first, last, payload.split(b"\n") if payload else [])
+        offset = end
+
+
+class Spool:
+    def __init__(self, directory: Path, segment_bytes: int = SEGMENT_BYTES) -> None:
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.segment_bytes = segment_bytes
+        self._lock = threading.Lock()
+        self.changed = threading.Condition(self._lock)
+        self._index: list[_Entry] = []
+        self._fd: int | None = None
+        self._seg: Path | None = None
+        self._seg_size = 0
+        self._recover()
+
+    # -- recovery --
+
+    def _recover(self) -> None:
+        for seg in sorted(self.dir.glob("seg-*.wal")):
+            good = 0
+            for offset, length, batch in read_frames(seg):
+                self._index.append(_Entry(batch.first, batch.last, seg, offset, length))
+                good = offset + length
+            if good < seg.stat().st_size:  # torn tail from a crash mid-append: cut it off
+                with open(seg, "r+b") as fh:
+                    fh.truncate(good)
+                    os.fsync(fh.fileno())
+
+    @property
+    def last_seq(self) -> int:
+        return self._index[-1].last if self._index else -1
+
+    def batches_from(self, first: int) -> list[Batch]:
+        with self._lock:
+            entries = [e for e in self._index if e.first >= first]
+        return [self._load(e) for e in entries]
+
+    # -- writing --
+
+    def append(self, batch: Batch) -> None:
+        self.append_many([batch])
+
+    def append_many(self, batches: list[Batch]) -> None:
+        """Append and fsync batches with one write (group commit); on OSError (e.g. ENOSPC) nothing is added."""
+        frames = [encode_frame(b) for b in batches]
+        with self._lock:
+            if self._fd is None or self._seg_size >= self.segment_bytes:
+                self._open_segment(batches[0].first)
+            assert self._fd is not None
+            assert self._seg is not None
+            offset = self._seg_size
+            try:
+                view = memoryview(b"".join(frames))
+                while view:
+                    view = view[os.write(self._fd, view) :]
+                os.fsync(self._fd)
+            except OSError:
+                os.ftruncate(self._fd, offset)
+                raise
+            for batch, frame in zip(batches, frames, strict=True):
+                self._index.append(_Entry(batch.first, batch.last, self._seg, offset, len(frame)))
+                offset += len(frame)
+            self._seg_size = offset
+            self.changed.notify_all()
+
+    def _open_segment(self, first: int) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+        self._seg = self.dir / f"seg-{first:020d}.wal"
+        self._fd = os.open(self._seg, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._seg_size = os.fstat(self._fd).st_size
+        _fsync_dir(self.dir)
+
+    def _load(self, entry: _Entry) -> Batch:
+        with open(entry.path, "rb") as fh:
+            fh.seek(entry.offset)
+            data = fh.read(entry.length)
+        first, last, length, _ = _HEADER.unpack_from(data, 0)
+        payload = data[_HEADER.size : _HEADER.size + length]
+        return Batch(first, last, payload.split(b"\n") if payload else [])
+
+    def next_after(self, seq: int) -> Batch | None:
+        with self._lock:
+            entry = next((e for e in self._index if e.last > seq), None)
+        return self._load(entry) if entry is not None else None
+
+    # -- cursors, DLQ, GC --
+
+    def cursor(self, sink: str) -> int:
+        path = self.dir / f"cursor-{sink}"
+        return int(path.read_text()) if path.exists() else -1
+
+    def set_cursor(self, sink: str, seq: int) -> None:
+        path = self.dir / f"cursor-{sink}"
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w") as fh:
+            fh.write(str(seq))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(self.dir)
+
+    def dead_letter(self, sink: str, batch: Batch) -> None:
+        with open(self.dir / f"dlq-{sink}.wal", "ab") as fh:
+            fh.write(encode_frame(batch))
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def dead_letters(self, sink: str) -> list[Batch]:
+        path = self.dir / f"dlq-{sink}.wal"
+        return [b for _, _, b in read_frames(path)] if path.exists() else []
+
+    def clear_dead_letters(self, sink: str, count: int) -> None:
+        """Drop the first ``count`` dead-letter batches (after they were replayed)."""
+        path = self.dir / f"dlq-{sink}.wal"
+        rest = self.dead_letters(sink)[count:]
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            for batch in rest:
+                fh.write(encode_frame(batch))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    def collect(self, delivered: int) -> None:
+        """Delete whole segments whose batches are all at or below ``delivered`` (the minimum over sinks)."""
+        with self._lock:
+            segments: dict[Path, int] = {}
+            for e in self._index:
+                segments[e.path] = max(segments.get(e.path, -1), e.last)
+            for seg, last in segments.items():
+                if last <= delivered and seg != self._seg:
+                    seg.unlink(missing_ok=True)
+            self._index = [e for e in self._index if e.path.exists()]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None

@@ -1,0 +1,434 @@
+"""Prompt-injection detector for tool arguments and tool results: normalise, find signals, score windows.
+
+How a text is scored:
+
+1. ``normalize_detailed`` undoes escapes and encodings (see ``normalize.py``) and reports smuggled text.
+2. The text is tokenised once; signals whose anchor words occur are tried at (``lead``) or near those words only.
+   ``seed`` signals are tried everywhere; weak "support" signals only within one window of a seed hit.
+3. The text is cut into windows of ``window_chars`` every ``window_stride`` characters. In each window the
+   strongest hit of each rule is combined by noisy-OR: ``1 - prod(1 - w)``. The text's score is the best window's,
+   so a long benign text around a short injection does not dilute it, and weak signals scattered over a long
+   benign text do not add up.
+4. ``flagged`` is ``score >= threshold``; ``rule`` is the strongest rule in the best window and ``evidence`` a
+   snippet of normalised text around it.
+
+Bounded work: a text longer than ``max_scan_chars`` is not scanned in full. Its head (``max_scan_chars``
+characters) is scanned so that an injection there is reported as such; otherwise the verdict is flagged with rule
+``input-too-large``. Sampling the rest instead would let a payload hide between samples, and the text is too large
+for a model's context anyway; failing closed leaves the decision (withhold, truncate, ask) to the caller.
+``scan_value`` walks nested containers with bounds on depth and node count and fails closed the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hooks.injection.normalize import DEFAULT_MAX_DECODED, Normalized, normalize_detailed
+from hooks.injection.signals import RULES, SIGNALS, TOKEN_BYTES, Signal
+
+__all__ = ["DEFAULT_THRESHOLD", "InjectionConfig", "InjectionDetector", "InjectionVerdict", "SignalHit"]
+
+DEFAULT_THRESHOLD: Final = 0.5
+"""Calibrated on the development corpora (see scripts/eval_injection.py)."""
+
+TOO_LARGE: Final = "input-too-large"
+OVER_BUDGET: Final = "scan-budget-exceeded"
+_BUDGET_BASE: Final = 2_000
+_BUDGET_PER_CHAR: Final = 1 / 16
+_EVIDENCE_CHARS: Final = 120
+_HIDDEN_WEIGHT: Final = 0.6
+_ENCODED_WEIGHT: Final = 0.35
+_RULE_RANK: Final = {rule: i for i, rule in enumerate((*RULES, TOO_LARGE, OVER_BUDGET))}
+
+
+class InjectionConfig(BaseModel):
+    """Tuning of the injection detector. The defaults are the calibrated ones."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: float = Field(default=DEFAULT_THRESHOLD, ge=0.0, le=1.0, description="Flag at or above this score.")
+    window_chars: int = Field(default=400, ge=50, le=10_000, description="Characters per scoring window.")
+    window_stride: int = Field(default=200, ge=10, le=10_000, description="Characters between window starts.")
+    max_scan_chars: int = Field(
+        default=262_144,
+        ge=1_000,
+        description="Longest text scanned in full; a longer one is flagged input-too-large unless its head "
+        "already carries an injection.",
+    )
+    max_decoded_chars: int = Field(
+        default=DEFAULT_MAX_DECODED, ge=0, le=1_000_000, description="Budget for base64/hex decodings."
+    )
+    max_value_depth: int = Field(default=64, ge=1, le=1_000, description="Deepest nesting scan_value walks.")
+    max_value_nodes: int = Field(default=100_000, ge=1, description="Most containers and scalars scan_value visits.")
+
+    @model_validator(mode="after")
+    def _stride_fits(self) -> InjectionConfig:
+        if self.window_stride > self.window_chars:
+            raise ValueError("window_stride must not exceed window_chars (text between windows would go unscored)")
+        return self
+
+
+@dataclass(frozen=True)
+class InjectionVerdict:
+    flagged: bool
+    score: float
+    """0..1; flagged is ``score >= threshold``."""
+    rule: str
+    """The strongest signal's rule, ``input-too-large``, or ``none``."""
+    evidence: str
+    """Up to 120 characters of normalised text around the strongest signal; empty when there is none."""
+
+
+NO_INJECTION: Final = InjectionVerdict(flagged=False, score=0.0, rule="none", evidence="")
+
+
+@dataclass(frozen=True)
+class _Hit:
+    rule: str
+    weight: float
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class SignalHit:
+    """One signal found by ``InjectionDetector.explain`` (for debugging and tests)."""
+
+    rule: str
+    weight: float
+    start: int
+    end: int
+    text: str
+    """The matched normalised text."""
+
+
+_SEEDS: Final = tuple(s for s in SIGNALS if s.seed)
+_SUPPORTS: Final = tuple(s for s in SIGNALS if not s.seed)
+_ALL_ANCHORS: Final = frozenset().union(*(s.anchors | s.also for s in SIGNALS))
+
+
+def _lower_aligned(text: str) -> str:
+    """``text.lower()`` with one character per character (a few characters lower-case to two)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+
+
+_WORD_SEPARATORS: Final = {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
+
+
+class _BudgetExceededError(Exception):
+    """More pattern attempts than the text's budget: an adversarial flood of trigger words."""
+
+
+class _Text:
+    """One normalised text, its lower-cased twin and the positions of anchor tokens (computed lazily)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.attempts_left = int(_BUDGET_BASE + len(text) * _BUDGET_PER_CHAR)
+        self.low = _lower_aligned(text)
+        # Token map with the same offsets: non-ASCII characters become "?" and then, like punctuation, a space.
+        self._padded = b" " + self.low.encode("ascii", "replace").translate(TOKEN_BYTES) + b" "
+        self.present = _ALL_ANCHORS.intersection(self._padded.split())
+        self._positions: dict[bytes | str, list[int]] = {}
+        self._contains: dict[str, bool] = {}
+
+    def contains_any(self, needles: tuple[str, ...]) -> bool:
+        for needle in needles:
+            found = self._contains.get(needle)
+            if found is None:
+                found = self._contains[needle] = needle in self.low
+            if found:
+                return True
+        return False
+
+    def positions(self, anchor: bytes, lo: int = 0, hi: int = -1) -> list[int]:
+        """Offsets of ``anchor`` as a whole token (in [lo, hi) when given: not cached)."""
+        if hi >= 0:
+            needle = b" " + anchor + b" "
+            padded = self._padded
+            found = []
+            i = padded.find(needle, lo, hi + 2)
+            while i != -1:
+                found.append(i)
+                i = padded.find(needle, i + 1, hi + 2)
+            return found
+        found = self._positions.get(anchor)
+        if found is None:
+            found = []
+            needle = b" " + anchor + b" "
+            padded = self._padded
+            i = padded.find(needle)
+            while i != -1:
+                found.append(i)  # offset in the text: +1 for the padding, -1 for the needle's space
+                i = padded.find(needle, i + 1)
+            self._positions[anchor] = found
+        return found
+
+    def marker_positions(self, marker: str, lo: int = 0, hi: int = -1) -> list[int]:
+        """Offsets of ``marker`` as a substring (in [lo, hi) when given: not cached)."""
+        if hi >= 0:
+            low = self.low
+            found = []
+            i = low.find(marker, lo, hi)
+            while i != -1:
+                found.append(i)
+                i = low.find(marker, i + 1, hi)
+            return found
+        found = self._positions.get(marker)
+        if found is None:
+            found = []
+            low = self.low
+            i = low.find(marker)
+            while i != -1:
+                found.append(i)
+                i = low.find(marker, i + 1)
+            self._positions[marker] = found
+        return found
+
+    def has_word_before(self, words: frozenset[str], start: int, window: int) -> bool:
+        chunk = self.low[max(0, start - window) : start]
+        return not words.isdisjoint(chunk.translate(_WORD_SEPARATORS).split())
+
+
+def _record(signal: Signal, doc: _Text, match: re.Match[str], out: list[_Hit], seen: set[tuple[int, int]]) -> None:
+    if signal.verbs and not doc.has_word_before(signal.verbs, match.start(), signal.verb_window):
+        return
+    key = (id(signal), match.start())
+    if key not in seen:
+        seen.add(key)
+        out.append(_Hit(signal.rule, signal.weight, match.start(), match.end()))
+
+
+def _try(signal: Signal, doc: _Text, lo: int, hi: int, out: list[_Hit], seen: set[tuple[int, int]]) -> None:
+    """Apply ``signal`` to every anchor occurrence inside [lo, hi) (or to the whole of it, for region signals)."""
+    if signal.also and signal.also.isdisjoint(doc.present):
+        return
+    if signal.requires and not doc.contains_any(signal.requires):
+        return
+    hay = doc.text if signal.cased else doc.low
+    if signal.region:
+        doc.attempts_left -= (min(hi, len(hay)) - lo) // 64 + 1
+        for match in signal.pattern.finditer(hay, lo, min(hi, len(hay))):
+            _record(signal, doc, match, out, seen)
+        return
+    n = len(hay)
+    spans: list[tuple[int, int]] = []
+    whole = lo == 0 and hi >= n
+    stop = -1 if whole else hi
+    occurrences = [
+        (pos, len(anchor)) for anchor in signal.anchors & doc.present for pos in doc.positions(anchor, lo, stop)
+    ]
+    occurrences += [(pos, len(marker)) for marker in signal.markers for pos in doc.marker_positions(marker, lo, stop)]
+    prefix, window, low = signal.prefix, signal.prefix_window, doc.low
+    doc.attempts_left -= len(occurrences)
+    if doc.attempts_left < 0:
+        raise _BudgetExceededError
+    for pos, size in occurrences:
+        if pos < lo or pos >= hi:
+            continue
+        if prefix:
+            before = low[max(0, pos - window) : pos]
+            if not any(p in before for p in prefix):
+                continue
+        if signal.lead:
+            match = signal.pattern.match(hay, pos)
+            if match:
+                _record(signal, doc, match, out, seen)
+        else:
+            spans.append((max(0, pos - signal.before), min(n, pos + size + signal.after)))
+    if not spans:
+        return
+    spans.sort()
+    merged = [spans[0]]
+    for start, end in spans[1:]:
+        if start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    for start, end in merged:
+        for match in signal.pattern.finditer(hay, start, end):
+            _record(signal, doc, match, out, seen)
+
+
+def _better(a: _Hit, b: _Hit) -> bool:
+    """Is ``a`` a stronger representative of its window than ``b``?"""
+    if a.weight != b.weight:
+        return a.weight > b.weight
+    return _RULE_RANK[a.rule] < _RULE_RANK[b.rule]
+
+
+class InjectionDetector:
+    """Scores text for instructions aimed at the model. Stateless after construction; safe to share."""
+
+    def __init__(self, config: InjectionConfig | None = None) -> None:
+        self.config = config if config is not None else InjectionConfig()
+
+    # --------------------------------------------------------------------------------------------- public
+
+    def scan(self, text: str) -> InjectionVerdict:
+        """Score one text (a tool result, an argument value, a document)."""
+        if not isinstance(text, str):
+            raise TypeError(f"scan() takes a str, not {type(text).__name__}; use scan_value() for structures")
+        limit = self.config.max_scan_chars
+        if len(text) <= limit:
+            return self._scan(text)
+        head = self._scan(text[:limit])
+        return head if head.flagged else InjectionVerdict(flagged=True, score=1.0, rule=TOO_LARGE, evidence="")
+
+    def scan_value(self, value: object) -> InjectionVerdict:
+        """Score every string inside ``value`` (dict keys and values, list items, nested), as one text.
+
+        Strings are joined in document order, one per line, so an instruction split across fields is still seen;
+        numbers, booleans and None carry no text; other objects count as ``str(obj)``. Deeper than
+        ``max_value_depth``, more than ``max_value_nodes`` nodes or more than ``max_scan_chars`` characters:
+        fails closed as ``scan`` does.
+        """
+        cfg = self.config
+        parts: list[str] = []
+        total = 0
+        nodes = 0
+        stack: list[tuple[object, int]] = [(value, 0)]
+        while stack:
+            item, depth = stack.pop()
+            nodes += 1
+            if nodes > cfg.max_value_nodes or depth > cfg.max_value_depth:
+                return self._too_large(parts)
+            if isinstance(item, str):
+                piece = item
+            elif item is None or isinstance(item, bool | int | float):
+                continue
+            elif isinstance(item, bytes | bytearray | memoryview):
+                piece = bytes(item).decode("utf-8", "replace")
+            elif isinstance(item, Mapping):
+                children: list[object] = []
+                for key, val in item.items():
+                    children.append(key)
+                    children.append(val)
+                stack.extend((child, depth + 1) for child in reversed(children))
+                continue
+            elif isinstance(item, list | tuple | set | frozenset):
+                stack.extend((child, depth + 1) for child in reversed(list(item)))
+                continue
+            else:
+                try:
+                    piece = str(item)
+                except Exception:
+                    continue
+            total += len(piece) + 1
+            if total > cfg.max_scan_chars:
+                parts.append(piece)
+                return self._too_large(parts)
+            parts.append(piece)
+        return self._scan("\n".join(parts)) if parts else NO_INJECTION
+
+    def explain(self, text: str) -> list[SignalHit]:
+        """Every signal hit in ``text`` (normalised offsets), in order: what ``scan`` scores. For debugging."""
+        norm = normalize_detailed(text[: self.config.max_scan_chars], max_decoded=self.config.max_decoded_chars)
+        try:
+            hits = self._hits(norm)
+        except _BudgetExceededError:
+            return [SignalHit(OVER_BUDGET, 1.0, 0, 0, "")]
+        return [
+            SignalHit(h.rule, h.weight, h.start, h.end, norm.text[h.start : h.end])
+            for h in sorted(hits, key=lambda h: (h.start, -h.weight))
+        ]
+
+    # ------------------------------------------------------------------------------------------- internals
+
+    def _too_large(self, parts: list[str]) -> InjectionVerdict:
+        head = self.scan("\n".join(parts)[: self.config.max_scan_chars]) if parts else NO_INJECTION
+        return head if head.flagged else InjectionVerdict(flagged=True, score=1.0, rule=TOO_LARGE, evidence="")
+
+    def _scan(self, raw: str) -> InjectionVerdict:
+        norm = normalize_detailed(raw, max_decoded=self.config.max_decoded_chars)
+        try:
+            hits = self._hits(norm)
+        except _BudgetExceededError:
+            return InjectionVerdict(flagged=True, score=1.0, rule=OVER_BUDGET, evidence="")
+        return self._verdict(norm.text, hits) if hits else NO_INJECTION
+
+    def _hits(self, norm: Normalized) -> list[_Hit]:
+        if not norm.text:
+            return []
+        doc = _Text(norm.text)
+        hits: list[_Hit] = []
+        seen: set[tuple[int, int]] = set()
+        size = len(doc.text)
+        for signal in _SEEDS:
+            if signal.markers or not signal.anchors.isdisjoint(doc.present):
+                _try(signal, doc, 0, size, hits, seen)
+        for hidden in norm.hidden:
+            pos = doc.text.find(" ".join(hidden.split()))
+            start = max(pos, 0)
+            hits.append(_Hit("hidden-text", _HIDDEN_WEIGHT, start, start + len(hidden)))
+        if not hits:
+            return hits
+        self._add_support(doc, hits, seen)
+        if norm.body_len < size:
+            hits.extend(
+                _Hit("encoded-payload", _ENCODED_WEIGHT, h.start, h.end) for h in list(hits) if h.start >= norm.body_len
+            )
+        return hits
+
+    def _add_support(self, doc: _Text, hits: list[_Hit], seen: set[tuple[int, int]]) -> None:
+        """Weak signals count only next to a seed: try them within one window of each seed hit."""
+        reach = self.config.window_chars
+        regions: list[tuple[int, int]] = []
+        for hit in sorted(hits, key=lambda h: h.start):
+            lo, hi = max(0, hit.start - reach), hit.end + reach
+            if regions and lo <= regions[-1][1]:
+                regions[-1] = (regions[-1][0], max(hi, regions[-1][1]))
+            else:
+                regions.append((lo, hi))
+        for signal in _SUPPORTS:
+            if not (signal.region or signal.markers) and signal.anchors.isdisjoint(doc.present):
+                continue
+            for lo, hi in regions:
+                _try(signal, doc, lo, hi, hits, seen)
+
+    def _verdict(self, text: str, hits: list[_Hit]) -> InjectionVerdict:
+        cfg = self.config
+        width, stride = cfg.window_chars, cfg.window_stride
+        windows: dict[int, dict[str, _Hit]] = {}
+        for hit in hits:
+            first = max(0, math.ceil((hit.start - width + 1) / stride))
+            for k in range(first, hit.start // stride + 1):
+                best = windows.setdefault(k, {})
+                current = best.get(hit.rule)
+                if current is None or _better(hit, current):
+                    best[hit.rule] = hit
+        score = 0.0
+        strongest: _Hit | None = None
+        for best in windows.values():
+            miss = 1.0
+            for hit in best.values():
+                miss *= 1.0 - hit.weight
+            window_score = 1.0 - miss
+            top = min(best.values(), key=lambda h: (-h.weight, _RULE_RANK[h.rule], h.start))
+            if window_score > score or (window_score == score and strongest is not None and _better(top, strongest)):
+                score, strongest = window_score, top
+        if strongest is None:
+            return NO_INJECTION
+        score = round(min(score, 1.0), 4)
+        return InjectionVerdict(
+            flagged=score >= cfg.threshold, score=score, rule=strongest.rule, evidence=_evidence(text, strongest)
+        )
+
+
+def _evidence(text: str, hit: _Hit) -> str:
+    """At most 120 characters of ``text`` around ``hit``, centred on it when it is shorter."""
+    if hit.end - hit.start >= _EVIDENCE_CHARS:
+        return text[hit.start : hit.start + _EVIDENCE_CHARS]
+    pad = (_EVIDENCE_CHARS - (hit.end - hit.start)) // 2
+    start = max(0, hit.start - pad)
+    return text[start : start + _EVIDENCE_CHARS].strip()

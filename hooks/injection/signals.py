@@ -1,0 +1,1116 @@
+"""What an injection does, as weighted lexical signals over normalised, lower-cased text.
+
+Each signal belongs to a rule (the behaviour it evidences) and carries a weight in (0, 1): roughly how likely a
+window showing only that signal is an injection. The detector combines the strongest signal of each rule inside a
+window by noisy-OR, so one strong signal (an instruction override, a forged system turn) suffices, while weaker ones
+(urgency, a request to send something to an outside address, a destructive action) only count together. Nothing
+here names a benchmark's template: the patterns describe behaviours, in general English wording.
+
+Speed: a signal is tried only where one of its ``anchors`` occurs as a whole token (the detector finds them with
+one set intersection over the tokens). A ``lead`` signal's pattern starts with the anchor word and is tried with
+``match`` at that position; otherwise the pattern is searched in ``before``/``after`` characters around the anchor.
+``seed`` signals are tried everywhere; the others ("support": weak, with common anchors such as *send* or
+*update*) only within a window of a seed hit, since alone they can never reach the threshold.
+
+Regex hygiene (the text is attacker-controlled): gaps between words are bounded runs of whole tokens,
+``(?:[^ ]+ ){0,n}?``, whose two classes cannot overlap; address parts are length-bounded; there is no unbounded
+repetition of a group that can match the same text in two ways. The text is whitespace-collapsed (one space
+between tokens) and quotes are straightened by the normaliser.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["RULES", "SIGNALS", "TOKEN_BYTES", "Signal"]
+
+
+@dataclass(frozen=True)
+class Signal:
+    rule: str
+    weight: float
+    pattern: re.Pattern[str]
+    anchors: frozenset[bytes]
+    """Whole tokens (lower case ASCII, no punctuation) near which the pattern is tried."""
+    lead: bool
+    """The pattern begins with the anchor: try ``match`` at the anchor, else ``search`` around it."""
+    before: int = 0
+    after: int = 0
+    seed: bool = True
+    cased: bool = False
+    """Match against the original-case text (same offsets) instead of the lower-cased one."""
+    requires: tuple[str, ...] = ()
+    """If given, the signal is only tried when one of these substrings occurs in the lower-cased text."""
+    also: frozenset[bytes] = frozenset()
+    """If given, the signal is only tried when one of these words also occurs as a token (cheap set test)."""
+    markers: tuple[str, ...] = ()
+    """Substrings (e.g. "@") whose occurrences are anchor positions too."""
+    verbs: frozenset[str] = frozenset()
+    """If given, a match counts only when one of these words occurs in the ``verb_window`` characters before it:
+    a cheap two-stage test instead of a regex with a long verb alternation and a wide gap."""
+    verb_window: int = 0
+    region: bool = False
+    """A support signal searched over whole regions (no anchors): for targets no token can anchor (IBANs)."""
+    prefix: tuple[str, ...] = ()
+    """If given, an anchor occurrence is tried only when one of these substrings occurs in the ``prefix_window``
+    characters before it (a cheap filter for common anchors, e.g. "your" before "reply")."""
+    prefix_window: int = 0
+
+
+# Token boundaries for anchor lookup, on the ASCII-encoded text (non-ASCII characters encoded as "?"): every byte
+# but ASCII letters, digits and "_" becomes a space, one byte for one character, so offsets are kept.
+TOKEN_BYTES = bytes(c if (c < 128 and (chr(c).isalnum() or chr(c) == "_")) else 0x20 for c in range(256))
+
+
+def _gap(n: int) -> str:
+    """Up to ``n`` whole tokens (lazy), each followed by its space."""
+    return rf"(?:[^ ]+ ){{0,{n}}}?"
+
+
+def _alt(*words: str) -> str:
+    return "(?:" + "|".join(words) + ")"
+
+
+def _words(*words: str) -> frozenset[bytes]:
+    """The anchor tokens of some words or phrases (split the way the detector tokenises)."""
+    table = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
+    return frozenset(w.encode("ascii") for phrase in words for w in phrase.lower().translate(table).split())
+
+
+def lead(
+    rule: str,
+    weight: float,
+    heads: tuple[str, ...],
+    tail: str,
+    *,
+    seed: bool = True,
+    behind: str = "",
+    requires: tuple[str, ...] = (),
+    also: tuple[str, ...] = (),
+    prefix: tuple[str, ...] = (),
+    prefix_window: int = 0,
+) -> Signal:
+    """A signal whose match starts with one of ``heads`` (single words; each is also an anchor).
+
+    ``behind`` is an optional look-behind condition on what precedes the head (fixed-width alternatives).
+    """
+    if any(" " in h or not h.isascii() for h in heads):
+        raise ValueError(f"lead heads must be single ASCII words: {heads}")
+    head = _alt(*sorted((re.escape(h) for h in heads), key=len, reverse=True))
+    pattern = re.compile(rf"{behind}{head}\b{tail}")
+    return Signal(
+        rule,
+        weight,
+        pattern,
+        _words(*heads),
+        True,
+        seed=seed,
+        requires=requires,
+        also=_words(*also),
+        prefix=prefix,
+        prefix_window=prefix_window,
+    )
+
+
+def near(
+    rule: str,
+    weight: float,
+    anchors: tuple[str, ...],
+    pattern: str,
+    *,
+    before: int,
+    after: int,
+    seed: bool = True,
+    cased: bool = False,
+    requires: tuple[str, ...] = (),
+    also: tuple[str, ...] = (),
+    markers: tuple[str, ...] = (),
+    verbs: tuple[str, ...] = (),
+    verb_window: int = 0,
+    region: bool = False,
+    prefix: tuple[str, ...] = (),
+    prefix_window: int = 0,
+) -> Signal:
+    """A signal searched within ``before``/``after`` characters of one of its anchor tokens (single words)."""
+    if any(" " in a for a in anchors):
+        raise ValueError(f"anchors must be single words: {anchors}")
+    if region and seed:
+        raise ValueError("region signals must be support signals")
+    return Signal(
+        rule,
+        weight,
+        re.compile(pattern),
+        _words(*anchors),
+        False,
+        before,
+        after,
+        seed,
+        cased,
+        requires,
+        _words(*also),
+        markers,
+        frozenset(verbs),
+        verb_window,
+        region,
+        prefix,
+        prefix_window,
+    )
+
+
+# -------------------------------------------------------------------------------------------- vocabulary
+
+_PRIOR = _alt(
+    "previous", "previously", "prior", "preceding", "above", "earlier", "former", "original", "initial", "old",
+    "foregoing", "all", "any", "every", "system", "your", "my", "these", "those", "existing", "current",
+)  # fmt: skip
+# "instructions", tolerant of the typos attackers (and benchmarks) make: iunstructions, insturctions, instrucions.
+_INSTR = r"(?:[a-z]{0,4}(?:struct|sturct|strcut|strucion|nstr)[a-z]*)"
+_STRICT_OBJ = _alt(
+    _INSTR, "directives?", "prompts?", "guidelines", "guidance", "programming", "context", "system prompt",
+    "commands?", "orders", "rules", "constraints", "restrictions", "guardrails", "safeguards", "polic(?:y|ies)",
+    "directions",
+)  # fmt: skip
+_AI_GENERIC = (
+    "ai", "ai assistant", "ai model", "ai agent", "ai system", "llm", "llm agent", "language model",
+    "ai language model", "large language model", "chatbot", "chat bot", "assistant", "virtual assistant",
+    "chatgpt", "autonomous agent", "ai bot", "gpt",
+)  # fmt: skip
+_AI_NAMES = ("claude", "gemini", "llama", "copilot", "mistral", "qwen", "deepseek", "grok", "bard")
+_AI = _alt(*sorted((re.escape(w) for w in _AI_GENERIC), key=len, reverse=True), r"gpt[\w.-]*", *_AI_NAMES)
+_AI_SALUTABLE = _alt(*sorted((re.escape(w) for w in _AI_GENERIC), key=len, reverse=True), r"gpt[\w.-]*")
+_AI_ANCHORS = ("ai", "llm", "language", "chatbot", "bot", "assistant", "chatgpt", "gpt", *_AI_NAMES)
+_SEND = (
+    "send", "sends", "sending", "email", "mail", "emailing", "mailing", "forward", "forwarding", "fwd", "transfer", "wire",
+    "pay", "share", "sharing", "upload", "uploading", "post", "posting", "publish", "leak", "exfiltrate", "copy",
+    "cc", "bcc", "submit", "transmit", "export", "sync", "dm", "relay", "deliver", "invite", "redirect", "give",
+    "report", "concatenate", "paste", "move",
+)  # fmt: skip
+_EMAIL = r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,4}"
+_URL = (
+    r"(?:https?://|ftp://|www\.)[^ ]{1,300}"
+    r"|[\w-]{1,63}(?:\.[\w-]{1,63}){0,3}\.(?:com|net|org|io|xyz|ru|cn|info|biz|co|me|app|dev|site|online|top|club"
+    r"|ly|sh|cc|link)\b"
+)
+_IBAN = r"[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b"
+_WALLET = r"(?:0x[0-9a-f]{40}|bc1[a-z0-9]{25,60})\b"
+_TARGET = _alt(_EMAIL, _URL, _IBAN, _WALLET)
+_SENSITIVE = _alt(
+    "passwords?", "passcodes?", "pass codes?", "security codes?", "verification codes?", "confirmation codes?",
+    "2fa", "mfa", "otp", "one-time (?:code|password|pin)", "credentials", r"api[ _-]?keys?", "access tokens?",
+    "auth(?:entication)? tokens?", "bearer tokens?", "secret keys?", "private keys?", "ssh keys?", "seed phrase",
+    "recovery (?:phrase|codes?)", "ssn", "social security numbers?", "passport (?:numbers?|details)",
+    "credit card", "card numbers?", "cvv", "bank account", "account numbers?", "routing numbers?", "pin codes?",
+    "login (?:details|info|information)", "session (?:cookies|tokens)", "cookies", r"\.env", "id_rsa",
+    "personal (?:data|information|details)", "user(?:'s)? (?:data|information|details)", "chat history",
+    "conversation history", "(?:the )?contents? of (?:all|every|each|the entire|the whole)",
+    "all (?:the |my |your |of the |of my |of your |his |her |their )?(?:emails|files|messages|documents|contacts"
+    "|conversations|chats|data|records|attachments|notes|transactions|passwords|secrets|keys|channels)",
+    "entire (?:inbox|drive|mailbox|history|conversation|database)", "everything (?:in|from) (?:the|my|your|this)",
+)  # fmt: skip
+_OUTPUT = (
+    "response", "responses", "answer", "answers", "output", "outputs", "completion", "completions", "summary",
+    "summaries", "translation", "reply", "replies",
+)  # fmt: skip
+_MODEL_OUTPUT = _alt(
+    "response", "responses", "answer", "answers", "output", "outputs", "completion", "completions", "summary",
+    "summaries", "translation",
+)  # fmt: skip
+# Verbs that change the form of the model's own output (a person writing an email rarely asks this of its reader).
+_ALTER_WORDS = (
+    "modify", "alter", "rewrite", "enhance", "augment", "integrate", "incorporate", "embed", "append", "prepend",
+    "replace", "substitute", "convert", "translate", "encode", "encrypt", "reverse", "scramble", "jumble",
+    "misspell", "anagram", "capitalize", "render", "structure", "begin", "start", "end", "conclude", "finish",
+    "preface", "prefix", "suffix", "wrap", "tease", "inject", "introduce", "remove", "omit", "hide", "shuffle",
+    "swap", "transform", "transliterate", "paraphrase", "rearrange", "enrich", "infuse", "intersperse",
+    "punctuate", "spice", "pepper", "tailor", "twist", "slant", "bias", "sign", "close",
+)  # fmt: skip
+_MANIPULATE_WORDS = (
+    "add", "include", "insert", "append", "prepend", "integrate", "incorporate", "embed", "mention", "modify",
+    "change", "alter", "rewrite", "replace", "substitute", "convert", "translate", "use", "render", "format",
+    "introduce", "inject", "remove", "delete", "omit", "exclude", "hide", "encode", "encrypt", "reverse",
+    "scramble", "jumble", "misspell", "anagram", "group", "combine", "end", "start", "begin", "conclude",
+    "finish", "sign", "write", "express", "enhance", "augment", "stress", "highlight", "suggest",
+    "promote", "recommend", "encourage", "invite", "tease", "hint", "link", "respond", "put", "place",
+    "attach", "say", "state", "capitalize", "present", "structure", "limit", "restrict", "keep", "make",
+    "ensure", "rearrange", "break", "split", "spell", "shuffle", "swap", "transform", "transliterate",
+    "paraphrase", "direct", "point", "redirect", "advertise", "preface", "prefix", "suffix",
+    "wrap", "output", "print", "return", "display", "show", "type", "deliver", "craft", "compose", "generate",
+    "answer", "reply", "give", "emphasise", "summarise", "summarize", "emphasize", "provide",
+    *_ALTER_WORDS,
+)  # fmt: skip
+_MANIPULATE = _alt(*_MANIPULATE_WORDS)
+_LANGS = (
+    "french", "spanish", "german", "italian", "chinese", "japanese", "russian", "korean", "arabic", "portuguese",
+    "dutch", "hindi", "pirate", "emoji", "emojis", "base64", "binary", "hex", "morse", "leetspeak", "l33t",
+    "rhyme", "rhymes", "caps", "uppercase", "capital", "lowercase", "json", "riddles", "shakespearean", "reverse",
+    "backwards", "caesar", "rot13", "cipher", "latin",
+)  # fmt: skip
+
+_OVERRIDE_HEADS = (
+    "ignore", "ignoring", "ignores", "disregard", "disregarding", "forget", "forgetting", "neglect", "nevermind",
+)
+_OVERRIDE_TAIL = rf"[^ ]* {_gap(4)}{_PRIOR}\b[^ ]* {_gap(2)}"
+
+_NEGATED = r"(?:(?<=\bnot )|(?<=\bn't )|(?<=\bstop )|(?<=\bnever )|(?<=\blonger ))"
+_USER_BEHIND = r"(?:(?<=\bthe )|(?<=\byour ))"
+_OUTPUT_NOUNS = _alt(*_OUTPUT)
+
+SIGNALS: tuple[Signal, ...] = (
+    # ---------------------------------------------------------------- override or replace the instructions
+    lead(
+        "override-instructions",
+        0.9,
+        _OVERRIDE_HEADS,
+        rf"{_OVERRIDE_TAIL}{_alt(_INSTR, 'directives?', 'prompts?', 'guidelines', 'guidance', 'programming')}",
+    ),
+    lead(
+        "override-instructions",
+        0.6,
+        _OVERRIDE_HEADS,
+        rf"{_OVERRIDE_TAIL}{_alt('context', 'commands?', 'orders', 'rules', 'constraints', 'restrictions')}\b",
+    ),
+    lead(
+        "override-instructions",
+        0.9,
+        ("follow", "following", "obey", "obeying", "heed", "execute", "comply"),
+        rf"[^ ]* (?:with |to )?{_gap(3)}{_PRIOR}\b[^ ]* {_gap(2)}{_STRICT_OBJ}",
+        behind=_NEGATED,
+    ),
+    near(
+        "override-instructions",
+        0.9,
+        ("mind", "aside"),
+        rf"\b(?:never mind|set aside)[^ ]* {_gap(3)}{_PRIOR}\b[^ ]* {_gap(2)}{_STRICT_OBJ}",
+        before=10,
+        after=120,
+    ),
+    lead(
+        "override-instructions",
+        0.5,
+        ("override", "overrule", "bypass", "circumvent", "overriding", "bypassing"),
+        rf"[^ ]* {_gap(3)}(?:your|the|all|any|previous|prior|system|safety|original|these|those|my)\b[^ ]* "
+        rf"{_gap(2)}(?:{_INSTR}|directives?|prompts?|programming|guidelines|guardrails|safeguards|safety (?:rules"
+        r"|filters|measures))",
+    ),
+    lead(
+        "override-instructions",
+        0.85,
+        ("ignore", "disregard", "forget"),
+        rf"[^ ]* (?:about )?(?:everything|all of that|all that|anything|what) {_gap(3)}(?:above|before|previous\w*"
+        r"|earlier|prior|so far|(?:you|you've|you have) (?:were|been|was|got) (?:told|given|instructed|taught"
+        r"|programmed))",
+    ),
+    lead(
+        "override-instructions",
+        0.7,
+        ("ignore", "disregard", "forget", "override", "bypass"),
+        rf"[^ ]* (?:all |any |your |its |their |of |all of your )(?:{_INSTR}|directives?|guidelines|system prompt"
+        r"|programming|safety (?:rules|guidelines|filters)|guardrails|rules)",
+    ),
+    near(
+        "override-instructions",
+        0.5,
+        ("task", "goal", "objective", "directive", "assignment", "instructions", "instruction"),
+        r"\byour (?:new|real|actual|true|updated|only|primary|main|next|current|first|immediate) (?:task|goal"
+        rf"|objective|mission|{_INSTR}|purpose|directive|assignment) (?:is|are|will be|now)\b",
+        before=30,
+        after=20,
+        requires=("your ",),
+        prefix=("your",),
+        prefix_window=30,
+    ),
+    near(
+        "override-instructions",
+        0.45,
+        ("instructions", "instruction", "directives", "prompt"),
+        r"\b(?:new|updated|revised|real|actual|true|secret|hidden|overriding|override|priority) (?:system )?"
+        r"(?:instructions?|directives|prompt)\b",
+        before=25,
+        after=15,
+    ),
+    near(
+        "override-instructions",
+        0.45,
+        ("task", "request", "assignment", "question", "query", "job", "instructions"),
+        r"\b(?:before|after|instead of|prior to|rather than) (?:you )?(?:can |could |may |do |start |begin |go on )?"
+        r"(?:solv|complet|finish|do|answer|continu|proceed|work|perform|handl|address|execut|return)\w*"
+        r" (?:with |on |to )?(?:the |your |my |this |that |any )?(?:original |current |main |actual |initial "
+        r"|user'?s? |assigned |given |previous |first )?(?:task|request|assignment|question|query|job|instructions)\b",
+        before=110,
+        after=15,
+        seed=False,
+    ),
+    lead(
+        "override-instructions",
+        0.45,
+        ("gave", "given", "give", "assigned", "asked", "sent", "provided"),
+        r"(?: to)? you\b",
+        behind=r"(?:(?<=\bi )|(?<=\bwe )|(?<=\buser )|(?<=\bthey )|(?<=\bhave )|(?<=\bhad )|(?<=\bjust ))",
+        seed=False,
+    ),
+    near(
+        "override-instructions",
+        0.4,
+        ("adhere", "stick", "comply", "obey"),
+        r"\b(?:adhere|stick|comply|obey|follow) (?:to |with )?(?:the |these |this |my )?(?:following|below|new|these"
+        rf"|next|my) {_INSTR}",
+        before=5,
+        after=60,
+    ),
+    near(
+        "override-instructions",
+        0.4,
+        ("now",),
+        rf"\bfrom now on\b[^ ]* {_gap(1)}(?:you|your|ignore|act|respond|answer|reply|pretend|behave|always|only)\b",
+        before=10,
+        after=30,
+        seed=False,
+    ),
+    near(
+        "override-instructions",
+        0.85,
+        ("ignoriere", "ignorieren", "vergiss", "vergessen", "missachte", "ignora", "olvida", "olvide", "ignorez",
+         "oublie", "oubliez", "ignore"),
+        r"\b(?:ignoriere|ignorieren sie|vergiss|vergessen sie|missachte)\b (?:[^ ]+ ){0,3}?"
+        r"(?:vorherigen|bisherigen|vorigen|obigen|alle)\b (?:[^ ]+ ){0,1}?(?:anweisungen|instruktionen|befehle|regeln)"
+        r"|\b(?:ignora|ignore|olvida|olvide)\b (?:[^ ]+ ){0,3}?(?:instrucciones|indicaciones|reglas) (?:[^ ]+ )?"
+        r"(?:anteriores|previas)"
+        r"|\b(?:ignore|ignorez|oublie|oubliez)\b (?:[^ ]+ ){0,3}?(?:instructions|consignes|règles) (?:[^ ]+ )?"
+        r"(?:précédentes|antérieures)",
+        before=0,
+        after=120,
+    ),  # fmt: skip
+    # ---------------------------------------------------------- forge a system/user turn or a message boundary
+    near(
+        "role-impersonation",
+        0.9,
+        ("im_start", "im_end", "system", "user", "assistant", "endoftext", "eot_id", "start_header_id",
+         "end_header_id", "begin_of_text", "im_sep", "eom_id", "inst", "sys", "start_of_turn", "end_of_turn"),
+        r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text"
+        r"|im_sep|end|eom_id)\|>|\[/?inst\]|<</?sys>>|<(?:start|end)_of_turn>",
+        before=3,
+        after=20,
+        requires=("<|", "inst]", "<<sys", "sys>>", "_of_turn>"),
+    ),  # fmt: skip
+    near(
+        "role-impersonation",
+        0.8,
+        ("system", "admin", "administrator", "developer", "root", "operator", "assistant", "system_message",
+         "system_prompt", "system_instruction", "system_instructions", "system_note", "admin_message"),
+        r"(?:#+|[\[(<{]) ?(?:system|admin|administrator|developer|root|operator|assistant)[ _-]?(?:message|prompt"
+        r"|instructions?|note|override|command|msg|directive)\b",
+        before=4,
+        after=30,
+        requires=("#", "[", "(", "<", "{"),
+        prefix=("#", "[", "(", "<", "{"),
+        prefix_window=3,
+    ),  # fmt: skip
+    near(
+        "role-impersonation",
+        0.5,
+        ("system", "sys", "admin", "administrator", "developer", "assistant", "information", "important",
+         "instruction", "instructions", "urgent", "secret", "hidden", "override", "jailbreak", "prompt", "priority",
+         "system_message", "system_prompt"),
+        r"</?(?:system|sys|admin|administrator|developer|assistant|information|important|instructions?|urgent"
+        r"|secret|hidden|override|jailbreak|prompt|priority|system_message|system_prompt)>",
+        before=3,
+        after=20,
+        requires=("<",),
+        prefix=("<",),
+        prefix_window=2,
+    ),  # fmt: skip
+    near(
+        "role-impersonation",
+        0.3,
+        ("system", "sys", "admin", "administrator", "developer", "assistant", "instruction", "instructions",
+         "override", "prompt"),
+        r"[\[{]/?(?:system|sys|admin|administrator|developer|assistant|instructions?|override|prompt)[\]}]",
+        before=3,
+        after=20,
+        seed=False,
+        requires=("[", "{"),
+        prefix=("[", "{"),
+        prefix_window=2,
+    ),  # fmt: skip
+    lead(
+        "role-impersonation",
+        0.5,
+        ("system", "admin", "administrator", "developer", "root", "operator"),
+        r" (?:override|prompt|instructions?|directive)\b",
+    ),
+    near(
+        "role-impersonation",
+        0.45,
+        ("system", "admin", "administrator", "developer", "operator", "security"),
+        r"[\[{(<]/?(?:system|admin|administrator|developer|operator|security) (?:notice|message|note|alert"
+        r"|instructions?|override|update|directive|command)[\]})>]",
+        before=3,
+        after=30,
+        requires=("[", "{", "(", "<"),
+        prefix=("[", "{", "(", "<"),
+        prefix_window=3,
+    ),
+    lead(
+        "role-impersonation",
+        0.3,
+        ("system", "admin", "administrator", "developer", "operator"),
+        r" (?:message|note|command)\b",
+        seed=False,
+    ),
+    near(
+        "role-impersonation",
+        0.6,
+        ("end", "start", "begin", "beginning"),
+        r"(?:-{2,}|={2,}|\[|<|#+|\*{2,}) ?(?:end|start|begin|beginning) (?:of )?(?:the )?(?:user|system|tool"
+        r"|function|assistant|model|ai|untrusted|external|retrieved|search|api|previous|prior) (?:input|output"
+        r"|message|prompt|result|response|data|instructions|context|conversation|content|results|turn)\b",
+        before=12,
+        after=60,
+        requires=("[", "<", "#", "--", "==", "**"),
+        prefix=("--", "==", "[", "<", "#", "**"),
+        prefix_window=4,
+    ),
+    near(
+        "role-impersonation",
+        0.6,
+        ("tool_output", "tool_result", "tool_response", "function_results", "function_result", "function_output",
+         "search_results", "search_result", "user_input", "user_query", "data_block", "system", "assistant",
+         "instructions", "untrusted_content", "untrusted_data", "external_content", "document_content"),
+        r"</(?:tool_output|tool_result|tool_response|function_results?|function_output|search_results?|user_input"
+        r"|user_query|system|assistant|instructions|data_block|untrusted_content|untrusted_data|external_content"
+        r"|document_content)>",
+        before=3,
+        after=25,
+        requires=("</",),
+        prefix=("</",),
+        prefix_window=3,
+    ),  # fmt: skip
+    near(
+        "role-impersonation",
+        0.45,
+        ("message", "note", "instructions", "instruction", "notice", "order", "request", "update", "directive", "memo",
+         "reminder"),
+        r"\b(?:message|note|instructions?|notice|order|request|update|directive|memo|reminder) (?:directly )?from "
+        r"(?:the |your )?(?:system|admin|administrator|developer|developers|operator|owner|creator|creators|openai"
+        r"|anthropic|user|principal|boss|master)\b",
+        before=3,
+        after=45,
+        seed=False,
+    ),  # fmt: skip
+    near(
+        "role-impersonation",
+        0.45,
+        ("message", "messages", "note", "notice", "request", "instruction", "reminder", "memo", "update"),
+        r"\b(?:this is|here is|here's) (?:an? |my |the )?(?:very |extremely |really |super )?"
+        r"(?:(?:important|urgent|critical|personal|private|direct|special|official|priority) ){0,3}"
+        r"(?:message|note|notice|request|instruction|reminder|memo|update)s? (?:directly |personally )?(?:from|by) "
+        r"(?:me|the user|your user|your (?:owner|master|creator|developer|boss|principal|admin|user|operator))\b",
+        before=80,
+        after=50,
+        seed=False,
+    ),
+    # --------------------------------------------------------------------------- address the model directly
+    near(
+        "address-assistant",
+        0.6,
+        _AI_ANCHORS,
+        rf"\bto you,? (?:the |my |our |dear )?{_AI}\b"
+        rf"|\b(?:dear|hey|hi|hello|attention|attn|note to|message to|memo to|instructions? (?:to|for)|for the attention"
+        rf" of|calling all|psst|listen up),? (?:the |all |any |my |our |you )?{_AI_SALUTABLE}s?\b",
+        before=30,
+        after=25,
+    ),
+    near(
+        "address-assistant",
+        0.8,
+        (*_AI_ANCHORS, "machine", "robot", "intelligence", "automated"),
+        r"\bif you(?:'re| are) (?:an? |the |some )?(?:ai|a\.i\.|llm|language model|large language model"
+        r"|ai assistant|ai model|ai agent|assistant|chatbot|bot|automated (?:system|agent|assistant|tool)|gpt[\w.-]*"
+        r"|claude|gemini|machine|robot|artificial intelligence)\b",
+        before=25,
+        after=35,
+    ),
+    near(
+        "address-assistant",
+        0.75,
+        _AI_ANCHORS,
+        rf"\b{_AI}s?,? (?:that is |who is |which is |currently |now )?(?:reading|processing|parsing|summari[sz]ing"
+        r"|analy[sz]ing|browsing|scanning|seeing|viewing|reviewing|ingesting|handling) (?:this|these|the following)\b",
+        before=5,
+        after=60,
+    ),
+    near(
+        "address-assistant",
+        0.7,
+        ("automated", "autonomous", "ai", "llm"),
+        r"\b(?:automated|autonomous|ai|llm) (?:agents?|assistants?|systems?|tools?|bots?|models?|readers?)"
+        r"(?: (?:that|which|who) (?:are|is))? (?:reading|processing|parsing|summari[sz]ing|analy[sz]ing|browsing"
+        r"|scanning|viewing|reviewing|ingesting|handling|accessing|seeing)\b",
+        before=5,
+        after=40,
+    ),
+    near(
+        "address-assistant",
+        0.3,
+        _AI_ANCHORS,
+        r"\byou are (?:an? |the )?(?:helpful |intelligent |friendly )?(?:ai|assistant|ai assistant|language model"
+        r"|large language model|chatbot|llm|ai model|ai agent)\b",
+        before=50,
+        after=15,
+        seed=False,
+    ),
+    near(
+        "address-assistant",
+        0.5,
+        _AI_ANCHORS,
+        r"\byou are (?:now|no longer|not) (?:an? |the )?(?:ai|assistant|ai assistant|language model"
+        r"|large language model|chatbot|llm|ai model|ai agent)\b",
+        before=40,
+        after=15,
+    ),
+    lead(
+        "address-assistant",
+        0.55,
+        ("user", "human"),
+        r" (?:wants|asked|requests|would like|needs|has asked|instructed|has instructed|authori[sz]ed"
+        r"|has authori[sz]ed|expects|requires|told) you\b",
+        behind=_USER_BEHIND,
+    ),
+    near(
+        "address-assistant",
+        0.25,
+        ("must", "should", "required", "instructed", "supposed", "expected"),
+        r"\byou (?:must|should|are (?:required|instructed|supposed|expected) to) (?:now |first |immediately |also "
+        r"|then |urgently |always )?(?:send|email|forward|transfer|wire|pay|share|upload|post|delete|remove|create"
+        r"|invite|change|update|reset|use|call|execute|run|visit|click|open|follow|ignore|reveal|print|include|add"
+        r"|tell|say|respond|answer|reply|write|do)\b",
+        before=8,
+        after=40,
+        seed=False,
+    ),
+    # ----------------------------------------------------------------------- persona / jailbreak framing
+    near(
+        "jailbreak-persona",
+        0.85,
+        ("anything",),
+        r"\bdo anything now\b|\bcan do anything (?:now|and everything)\b",
+        before=10,
+        after=20,
+    ),
+    near(
+        "jailbreak-persona",
+        0.8,
+        ("mode",),
+        r"\b(?:dan|jailbreak|jailbroken|unrestricted|uncensored|unfiltered|amoral|no-?limits?|dude|stan|aim|evil"
+        r"|anti-?dan) mode\b",
+        before=15,
+        after=5,
+    ),
+    near("jailbreak-persona", 0.4, ("mode",), r"\bdeveloper mode\b", before=12, after=5),
+    lead("jailbreak-persona", 0.35, ("jailbreak", "jailbreaks", "jailbroken", "jailbreaking"), ""),
+    near(
+        "jailbreak-persona",
+        0.85,
+        ("unrestricted", "unfiltered", "uncensored", "amoral", "immoral", "unethical", "evil", "jailbroken", "rogue",
+         "malicious", "unaligned", "uncontrolled", "unhinged", "ruleless"),
+        rf"\b(?:act|acting|behave|respond|answer|reply|pretend|roleplay|role-play|serve|function|operate|continue)"
+        rf" {_gap(3)}(?:as|like|to be) (?:an? |the |my )?(?:completely |totally |fully )?(?:unrestricted|unfiltered"
+        r"|uncensored|amoral|immoral|unethical|evil|jailbroken|rogue|malicious|unaligned|uncontrolled|unhinged"
+        r"|rule-?less)\b",
+        before=80,
+        after=15,
+    ),  # fmt: skip
+    near(
+        "jailbreak-persona",
+        0.7,
+        ("restrictions", "limitations", "filters", "filtering", "censorship", "guidelines", "rules", "policy",
+         "policies", "constraints", "boundaries", "confines", "principles", "standards", "programming",
+         "safeguards", "guardrails"),
+        r"\b(?:no|without|free (?:of|from)|not (?:bound|restricted|limited) by|break(?:ing)? (?:free )?(?:of|from)"
+        r"|broken free of|beyond|unbound by|abandon|disregard\w*|ignor\w*|bypass\w*|circumvent\w*) (?:any |all |the "
+        r"|your |its |their |typical |usual |normal |standard )?(?:ethical|moral|safety|content|openai'?s?"
+        r"|anthropic'?s?|ai) (?:restrictions|limitations|filters|filtering|censorship|guidelines|rules|polic(?:y|ies)"
+        r"|constraints|boundaries|confines|principles|standards|programming|safeguards|guardrails)\b",
+        before=70,
+        after=5,
+        also=("ethical", "moral", "safety", "content", "openai", "openai's", "anthropic", "ai"),
+        prefix=("ethical", "moral", "safety", "content", "openai", "anthropic", "ai "),
+        prefix_window=12,
+    ),  # fmt: skip
+    near(
+        "jailbreak-persona",
+        0.3,
+        ("restrictions", "limitations", "filters", "censorship", "confines", "boundaries", "limits"),
+        r"\b(?:no|without|free (?:of|from)|not (?:bound|restricted|limited) by|broken free of|break(?:ing)? free of"
+        r"|unbound by) (?:any |all |the |typical |usual )?(?:restrictions|limitations|filters|censorship|confines"
+        r"|boundaries|limits)\b",
+        before=40,
+        after=5,
+        seed=False,
+    ),
+    near(
+        "jailbreak-persona",
+        0.6,
+        ("amoral", "unfiltered", "uncensored", "unrestricted", "unethical", "immoral", "jailbroken", "unbound",
+         "unaligned", "uncontrolled", "unhinged", "evil", "rogue", "malicious"),
+        r"\b(?:amoral|unfiltered|uncensored|unrestricted|unethical|immoral|jailbroken|unbound|unaligned|uncontrolled"
+        r"|unhinged|evil|rogue|malicious)(?:,? and (?:amoral|unfiltered|uncensored|unrestricted|unethical|immoral))? "
+        r"(?:ai|a\.i\.|chatbot|chat bot|bot|language model|assistant|llm|version|persona|mode|gpt[\w.-]*)\b",
+        before=5,
+        after=45,
+    ),  # fmt: skip
+    near(
+        "jailbreak-persona",
+        0.5,
+        ("care", "give"),
+        r"\b(?:doesn't|does not|don't|do not|won't|will not|never) (?:care|give a \w+) (?:about )?(?:any |the )?"
+        r"(?:laws?|legality|illegality|morals?|morality|ethics|ethical|rules|consequences|guidelines|restrictions)\b",
+        before=12,
+        after=60,
+        prefix=("n't", "not", "never"),
+        prefix_window=10,
+    ),
+    near(
+        "jailbreak-persona",
+        0.5,
+        ("regardless", "bound"),
+        r"\bregardless of (?:any |the |its )?(?:ethical|moral|legal|ethics|morals|legality)\b"
+        r"|\bnot bound by (?:any |the )?(?:restrictions|rules|guidelines|ethics|morals|polic(?:y|ies)|laws)\b",
+        before=5,
+        after=40,
+    ),
+    near(
+        "jailbreak-persona",
+        0.6,
+        ("character", "role"),
+        r"\bstay(?:s|ing)? in (?:character|role)\b|\bbreak(?:ing)? character\b",
+        before=15,
+        after=5,
+    ),
+    near(
+        "jailbreak-persona",
+        0.7,
+        ("longer", "bound", "restricted", "obligated"),
+        r"\b(?:you are|you're|you will be|you have been|you'll be) (?:now )?(?:no longer|not) (?:bound|restricted"
+        r"|limited|an ai|a language model|chatgpt|an assistant|required to follow|subject to|obligated)\b",
+        before=30,
+        after=30,
+    ),
+    lead(
+        "jailbreak-persona",
+        0.45,
+        ("openai", "anthropic"),
+        r"(?:'s)? (?:content |usage |safety )?(?:polic(?:y|ies)|guidelines|restrictions)\b",
+    ),
+    lead(
+        "jailbreak-persona",
+        0.5,
+        ("act", "behave", "respond", "pretend", "roleplay", "simulate", "emulate", "impersonate", "play"),
+        r"(?: the role)? (?:as|like|to be|of)\b",
+        behind=r"(?:(?<=\bgoing to )|(?<=\byou will )|(?<=\byou must )|(?<=\byou shall )|(?<=\bwant you to )"
+        r"|(?<=\bneed you to )|(?<=\byou'll )|(?<=\bnow )|(?<=\balways ))",
+    ),
+    lead(
+        "jailbreak-persona",
+        0.3,
+        ("pretend", "imagine", "suppose"),
+        r" (?:that )?(?:you are|you're|to be|you were)\b",
+        seed=False,
+    ),
+    lead(
+        "jailbreak-persona",
+        0.4,
+        ("refuse", "refuses", "apologize", "apologise", "censor"),
+        r"(?:s)?\b",
+        behind=r"(?:(?<=\bnever )|(?<=\bdon't )|(?<=\bdo not )|(?<=\bmust not )|(?<=\bcannot )|(?<=\bcan't )"
+        r"|(?<=\bwon't )|(?<=\bwill not )|(?<=\bshall not )|(?<=\bnot ever )|(?<=\bdoesn't )|(?<=\bdoes not ))",
+    ),
+    near(
+        "jailbreak-persona",
+        0.35,
+        ("persona", "role", "character", "identity"),
+        r"\b(?:assume|adopt|take on|immerse yourself (?:in|into)|embody) (?:the )?(?:persona|role|character|identity)"
+        r" of\b",
+        before=30,
+        after=5,
+    ),
+    # ------------------------------------------------------------------------ extract the hidden prompt
+    near(
+        "prompt-leak",
+        0.75,
+        ("prompt", "instructions", "initialization", "initialisation", "preprompt", "configuration", "above"),
+        r"\b(?:reveal|print|show|display|output|repeat|recite|echo|tell|give|share|leak|dump|disclose|expose|write"
+        r"|provide|send|list|copy|translate|encode|summari[sz]e|spell|paste|return|state)\b[^ ]* "
+        rf"{_gap(4)}(?:system prompt|(?:your|the assistant's|the model's) (?:system message|system instructions"
+        r"|initial (?:prompt|instructions)|original (?:prompt|instructions)|hidden (?:prompt|instructions)"
+        r"|instructions|prompt|configuration)|initial prompt|hidden prompt|secret prompt|pre-?prompt"
+        r"|starting instructions|developer (?:message|instructions|prompt)|prompt (?:above|verbatim)"
+        r"|instructions (?:above|you were given|given to you)|initiali[sz]ation (?:string|text)"
+        r"|(?:text|words|everything) (?:above|before) this)\b",
+        before=110,
+        after=25,
+        also=("prompt", "instructions", "initialization", "initialisation", "preprompt", "configuration"),
+    ),
+    near(
+        "prompt-leak",
+        0.55,
+        ("instructions", "prompt", "rules", "directives", "guidelines", "told", "instructed", "programmed"),
+        r"\b(?:what|which) (?:are|were|is|was) your (?:initial |original |system |first |exact |hidden |secret "
+        r"|current )?(?:instructions|prompt|rules|directives|system prompt|guidelines)\b"
+        r"|\bwhat were you (?:told|instructed|programmed|given)\b",
+        before=40,
+        after=10,
+        also=("what", "which"),
+    ),
+    lead(
+        "prompt-leak",
+        0.55,
+        ("repeat",),
+        rf" {_gap(3)}(?:above|before this|everything|(?:words|text|lines) above|this (?:entire |whole )?conversation"
+        r"|word for word|verbatim)\b",
+    ),
+    # ------------------------------------------------------------------ send data or money to a third party
+    near(
+        "exfiltration-request",
+        0.4,
+        ("http", "https", "www", "ftp"),
+        rf"(?<![\w.+-])(?:{_EMAIL}|{_URL})",
+        before=64,
+        after=90,
+        seed=False,
+        markers=("@",),
+        verbs=_SEND,
+        verb_window=160,
+    ),
+    near(
+        "exfiltration-request",
+        0.4,
+        (),
+        rf"(?<![a-z0-9])(?:{_IBAN}|{_WALLET})",
+        before=0,
+        after=0,
+        seed=False,
+        verbs=_SEND,
+        verb_window=160,
+        region=True,
+    ),
+    lead("exfiltration-request", 0.35, _SEND, rf"[^ ]* {_gap(8)}{_SENSITIVE}\b", seed=False),
+    lead(
+        "action-request",
+        0.3,
+        ("visit", "open", "click", "browse", "navigate", "download", "install", "run", "execute"),
+        rf"[^ ]* {_gap(4)}[\"'(<]?(?:{_URL})",
+        seed=False,
+    ),
+    lead(
+        "exfiltration-request",
+        0.65,
+        ("http", "https", "www"),
+        r"[^ \"'<>]{0,200}?[?&][\w.-]{1,30}=(?:\{|%7b|\[|<|\$\{?)[a-z_ -]{2,40}(?:\}|%7d|\]|>)",
+        requires=("={", "=[", "=<", "=$", "=%7b"),
+    ),
+    near(
+        "exfiltration-request",
+        0.35,
+        ("http", "https"),
+        r"!\[[^\]]{0,200}\]\((?:https?:)?//[^ )]{1,300}[?&][^ )=]{1,50}=",
+        before=210,
+        after=360,
+        seed=False,
+        requires=("![",),
+    ),
+    near(
+        "exfiltration-request",
+        0.45,
+        ("url", "link", "query", "image", "webhook", "parameter"),
+        r"\b(?:append|add|include|insert|encode|put|embed|attach|concatenate)\b[^ ]* "
+        rf"{_gap(5)}(?:to|in|into|as) (?:the |a |this |that |an )?(?:url|link|query(?: string| parameter)?"
+        r"|image (?:url|link|source)|request parameter|url parameter|webhook)\b",
+        before=100,
+        after=20,
+        seed=False,
+    ),
+    # -------------------------------------------------------------------- hide the action from the user
+    lead(
+        "conceal-from-user",
+        0.4,
+        ("without",),
+        r" (?:asking|telling|informing|notifying|alerting|consulting|confirming with|checking with|bothering"
+        r"|involving|letting|waiting for|seeking|requesting|needing|getting|first asking) (?:the |for |any )?"
+        r"(?:me|the user|the human|them|him|her|anyone|anybody|user|confirmation|approval|permission|consent"
+        r"|the owner|(?:my|their|user|explicit) (?:confirmation|approval|permission|consent))\b",
+    ),
+    lead(
+        "conceal-from-user",
+        0.6,
+        ("tell", "inform", "notify", "alert", "reveal", "disclose", "show", "ask", "bother", "warn", "mention"),
+        r"(?: this| it| anything| that)?(?: to)? (?:the user|the human|your user|the owner|your owner"
+        r"|your principal)\b",
+        behind=r"(?:(?<=\bnot )|(?<=\bn't )|(?<=\bnever )|(?<=\bno need to )|(?<=\bwithout ))",
+    ),
+    lead(
+        "conceal-from-user",
+        0.6,
+        ("user", "human"),
+        r" (?:must|should|will|does|need|needs to|can) (?:not|never) (?:know|see|notice|find out|be (?:told"
+        r"|informed|notified|aware))\b",
+        behind=_USER_BEHIND,
+    ),
+    lead(
+        "conceal-from-user",
+        0.55,
+        ("secretly", "silently", "quietly", "covertly", "discreetly", "invisibly", "stealthily", "surreptitiously"),
+        r" (?:also )?(?:send|forward|email|transfer|share|upload|post|copy|delete|add|include|execute|run|insert"
+        r"|change|exfiltrate|embed|append|leak|move|save|store|log)\b",
+    ),
+    # --------------------------------------------------------------------- call a tool on the attacker's behalf
+    near(
+        "tool-invocation",
+        0.45,
+        ("arguments", "args", "parameters", "params", "inputs", "values", "payload"),
+        r"\b(?:use|call|invoke|run|execute|trigger|employ|utili[sz]e)\b[^ ]* (?:the |this |a |your )?(?:tool|function"
+        r"|api|method|command|plugin|action|endpoint)s? [`'\"]?[a-z_][\w.]{0,60}[`'\"]?,? "
+        rf"{_gap(3)}(?:with|using|passing) (?:the )?(?:following |these |those )?(?:arguments|args|parameters|params"
+        r"|inputs|values|payload)\b",
+        before=140,
+        after=10,
+        also=("tool", "function", "api", "method", "command", "plugin", "action", "endpoint", "tools", "functions"),
+    ),
+    # ------------------------------------------------------------------ tamper with the model's own output
+    near(
+        "output-manipulation",
+        0.5,
+        _OUTPUT,
+        r"\b(?:in|to|into|within|throughout|from|of|at the (?:end|start|beginning) of) (?:all |each |every |both )?"
+        r"(?:of )?(?:your|the model'?s?|the assistant'?s?) (?:own |final |next |subsequent |entire |whole |generated )?"
+        rf"{_OUTPUT_NOUNS}\b",
+        before=45,
+        after=15,
+        also=("your", "model", "assistant"),
+        verbs=_MANIPULATE_WORDS,
+        verb_window=170,
+        prefix=("your", "model", "assistant"),
+        prefix_window=30,
+    ),
+    near(
+        "output-manipulation",
+        0.5,
+        _OUTPUT,
+        rf"\byour (?:own |final |next |entire |whole )?{_MODEL_OUTPUT}\b",
+        before=6,
+        after=15,
+        also=("your",),
+        verbs=_ALTER_WORDS,
+        verb_window=22,
+        prefix=("your",),
+        prefix_window=20,
+    ),
+    near(
+        "output-manipulation",
+        0.5,
+        _OUTPUT,
+        r"\b(?:in|within|throughout|at the (?:end|start|beginning) of) (?:each |every |all )?(?:of )?your (?:final "
+        rf"|next |entire |whole )?{_MODEL_OUTPUT},? (?:please |also |make sure to |be sure to |always |you should |you "
+        rf"must )?{_MANIPULATE}\b",
+        before=45,
+        after=60,
+        also=("your",),
+        prefix=("your",),
+        prefix_window=20,
+    ),
+    near(
+        "output-manipulation",
+        0.45,
+        _OUTPUT,
+        rf"\byour (?:own |final |next |entire |whole )?{_OUTPUT_NOUNS}\b",
+        before=6,
+        after=15,
+        also=("your",),
+        verbs=_MANIPULATE_WORDS,
+        verb_window=22,
+        prefix=("your",),
+        prefix_window=20,
+    ),
+    near(
+        "output-manipulation",
+        0.45,
+        ("reply", "replies"),
+        r"\b(?:in|within|throughout|at the (?:end|start|beginning) of) (?:each |every |all )?(?:of )?your (?:final "
+        rf"|next |entire |whole )?(?:reply|replies),? (?:please |also |make sure to |be sure to |always )?{_MANIPULATE}\b",
+        before=45,
+        after=60,
+        also=("your",),
+        prefix=("your",),
+        prefix_window=20,
+    ),
+    near(
+        "output-manipulation",
+        0.4,
+        _OUTPUT,
+        rf"\byour {_OUTPUT_NOUNS} (?:should|must|needs to|has to|shall) (?:always |only |now )?(?:be|include"
+        r"|contain|start|begin|end|mention|use|have|feature|incorporate|stress|promote|highlight)\b",
+        before=10,
+        after=45,
+        requires=("your ",),
+        prefix=("your",),
+        prefix_window=6,
+    ),
+    lead(
+        "output-manipulation",
+        0.45,
+        ("respond", "reply", "answer", "write", "speak", "talk", "communicate"),
+        rf"(?: to me)? (?:only |exclusively |solely |entirely )?(?:in|using|with) {_alt(*_LANGS)}\b",
+    ),
+    near(
+        "code-insertion",
+        0.35,
+        ("snippet", "block", "excerpt", "section", "segment", "fragment", "code"),
+        r"\b(?:following|subsequent|below|given|provided|attached|next|this) (?:python |bash |shell |javascript )?"
+        r"(?:code (?:snippet|block|excerpt|section|segment|fragment|lines)|snippet|code excerpt|code block)\b",
+        before=40,
+        after=30,
+    ),
+    near(
+        "output-manipulation",
+        0.3,
+        ("code", "codebase", "solution", "implementation", "program", "algorithm", "elucidation", "script"),
+        r"\b(?:in|into|to|within|of|with|throughout|for) (?:the |all |each |every )?(?:[a-z]+ )?(?:of )?(?:your"
+        r"|the final) (?:own |final |entire |whole |next )?(?:code|codebase|code base|solution|implementation|program"
+        r"|algorithm|elucidation|script)\b",
+        before=45,
+        after=15,
+        also=("your", "final"),
+    ),  # fmt: skip
+    near(
+        "code-payload",
+        0.3,
+        ("requests", "urllib", "socket", "connect", "smtplib", "ftplib", "paramiko", "pynput", "keyboard", "environ",
+         "system", "exec", "eval", "rm", "chmod", "etc", "curl", "wget", "base64", "nc", "tcp", "mkfifo", "crontab",
+         "ssh", "id_rsa", "keylogger", "keylog", "pickle", "cookiejar", "cookies", "win32api", "windll",
+         "pyautogui", "imagegrab", "scapy", "sniff", "fernet", "iptables", "netsh", "taskkill", "dd", "mimikatz",
+         "powershell", "iex", "psutil"),
+        r"requests\.(?:post|put)\(|urllib\.request\.url(?:open|retrieve)|socket\.socket|\.connect\(\(|\bsmtplib\b"
+        r"|\bftplib\b|\bparamiko\b|\bpynput\b|keyboard\.on_press|os\.environ|\bos\.system\(|\bexec\(|\beval\("
+        r"|rm -rf|chmod \+x|/etc/(?:passwd|shadow)|\bcurl [^ ]*-[fdt]\b|\bwget\b|base64 -d|\bnc -e\b|/dev/tcp/"
+        r"|\bmkfifo\b|\bcrontab\b|\.ssh/|\bid_rsa\b|keylog|pickle\.loads?\(|cookiejar|cookies\.txt|win32api"
+        r"|ctypes\.windll|pyautogui|imagegrab|\bscapy\b|\bsniff\(|fernet|\biptables\b|\bnetsh\b|taskkill"
+        r"|/dev/sd[a-z]|\bdd if=|mimikatz|\bpowershell -e|invoke-expression|\biex\b|psutil\.",
+        before=12,
+        after=20,
+        seed=False,
+    ),  # fmt: skip
+    # -------------------------------------------------------------------- claim urgency or authority
+    near(
+        "authority-urgency",
+        0.35,
+        ("important", "urgent", "attention", "warning", "critical", "alert", "notice", "mandatory", "priority"),
+        r"\b(?:IMPORTANT|URGENT|ATTENTION|WARNING|CRITICAL|ALERT|NOTICE|MANDATORY|PRIORITY)\b ?!{2,}",
+        before=0,
+        after=14,
+        cased=True,
+        seed=False,
+        requires=("!!",),
+    ),
+    near(
+        "authority-urgency",
+        0.2,
+        ("important", "urgent", "attention", "mandatory", "override", "instruction", "instructions"),
+        r"\b(?:IMPORTANT|URGENT|ATTENTION|MANDATORY|OVERRIDE|INSTRUCTIONS?)\b",
+        before=0,
+        after=14,
+        seed=False,
+        cased=True,
+    ),
+    near(
+        "authority-urgency",
+        0.3,
+        ("immediately", "urgently", "first", "now", "away"),
+        r"\byou (?:must|have to|need to|are required to) (?:immediately|now|first|urgently|right away|absolutely)\b"
+        r"|\b(?:please )?do (?:the following|this|these (?:steps|things)) (?:first|immediately|now|right away)\b",
+        before=30,
+        after=12,
+        seed=False,
+    ),
+    # ---------------------------------------------------------------------- a directive label: "TODO: ..."
+    near(
+        "directive-label",
+        0.3,
+        ("todo", "task"),
+        r"(?:^|(?<=[^\w/#-]))(?<!# )(?<!// )(?:todo|new task|your task) ?:",
+        before=10,
+        after=20,
+    ),
+    near(
+        "directive-label",
+        0.5,
+        ("todo", "task"),
+        r"(?:^|(?<=[^\w/#*;-]))(?<!# )(?<!// )(?<!\* )(?<!-- )(?:todo|new task|your task) ?: (?:please |kindly |now |then "
+        r"|first,? |immediately )?(?:send|email|forward|transfer|wire|pay|delete|remove|erase|create|invite|post|share"
+        r"|upload|download|change|reset|update|modify|book|reserve|schedule|cancel|visit|open|click|run|execute|call"
+        r"|grant|disable|enable|install|publish|give|make|add|get|say|tell|write|buy|purchase|order|subscribe"
+        r"|approve|move|copy|rename|reply|respond|answer|ignore|follow|go|find|search|look up|retrieve|read|list"
+        r"|summari[sz]e|print|show|include|insert|append|concatenate|set|fill|recommend|mention)\b",
+        before=10,
+        after=40,
+    ),
+    near(
+        "directive-label",
+        0.6,
+        _AI_ANCHORS,
+        rf"\b(?:note|message|instructions?|memo|reminder|request|task|p\.?s\.?) (?:to|for) (?:the |all |any )?{_AI}s? ?:"
+        rf"|\b{_AI} (?:instructions|directive|override|note|task) ?:",
+        before=30,
+        after=25,
+    ),
+    # ------------------------------------------------------------------------ ask for a consequential action
+    lead(
+        "action-request",
+        0.3,
+        ("delete", "remove", "erase", "wipe", "purge", "destroy", "drop", "deactivate", "disable", "revoke",
+         "unsubscribe", "reset", "change", "update", "modify", "overwrite", "empty", "truncate"),
+        rf"[^ ]* {_gap(3)}(?:files?|emails?|messages?|accounts?|database|repository|repo|records?|contacts?|folders?"
+        r"|director(?:y|ies)|backups?|logs?|users?|passwords?|credentials|2fa|mfa|security settings|recovery (?:email"
+        r"|phone)|permissions?|inbox|channels?|trash|recipients?|payees?|iban|transactions?|scheduled (?:payments?"
+        r"|transactions?)|standing orders?)\b",
+        seed=False,
+    ),  # fmt: skip
+    # --------------------------------------------------------------------------------- decoding games
+    lead(
+        "encoded-payload",
+        0.55,
+        ("decode", "decrypt", "deobfuscate", "unscramble", "translate"),
+        rf"[^ ]* {_gap(6)}(?:and|then) (?:[^ ]+ )?(?:follow|execute|run|do|obey|perform|act on|carry out"
+        r"|comply with)\b",
+    ),
+    near(
+        "hidden-text",
+        0.15,
+        ("display", "visibility", "font", "opacity", "color"),
+        r"\b(?:display: ?none|visibility: ?hidden|font-size: ?0(?:px|pt|em)?\b|opacity: ?0(?:\.0)?\b"
+        r"|color: ?(?:white|#fff(?:fff)?)\b)",
+        before=2,
+        after=25,
+        seed=False,
+    ),
+)
+
+RULES: tuple[str, ...] = (
+    "override-instructions",
+    "role-impersonation",
+    "jailbreak-persona",
+    "prompt-leak",
+    "address-assistant",
+    "exfiltration-request",
+    "conceal-from-user",
+    "tool-invocation",
+    "output-manipulation",
+    "code-insertion",
+    "encoded-payload",
+    "hidden-text",
+    "code-payload",
+    "authority-urgency",
+    "directive-label",
+    "action-request",
+)
+"""Every rule a signal can name, strongest behaviour first (breaks ties between equal weights)."""
