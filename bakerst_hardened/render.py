@@ -7,6 +7,7 @@ Kubernetes object becomes one YAML file, grouped by namespace, plus ``summary.js
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -164,6 +165,9 @@ def run_program(
     exports: dict[str, Any] = {}
 
     with _hermetic_environment(project_dir):
+        # The SDK schedules on the thread's current event loop; a caller (or an earlier asyncio.run) may
+        # have left none, so give this run its own.
+        asyncio.set_event_loop(asyncio.new_event_loop())
         pulumi_settings.ROOT.set(None)  # a fresh root stack for every run in this process
         pulumi.runtime.set_mocks(
             mocks, project=settings.project, stack=settings.stack, preview=False, monitor=mocks.monitor

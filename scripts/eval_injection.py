@@ -158,7 +158,11 @@ def load_extra_benign(root: Path) -> list[Sample]:
     for line in bfcl.read_text(encoding="utf-8").splitlines():
         if line:
             query = json.loads(line)["user_query"]
-            out.append(Sample("extra_benign", "bfcl_user_queries", query if isinstance(query, str) else json.dumps(query), False))
+            out.append(
+                Sample(
+                    "extra_benign", "bfcl_user_queries", query if isinstance(query, str) else json.dumps(query), False
+                )
+            )
     gitleaks = root / "secrets" / "gitleaks_rule_cases.jsonl"
     if gitleaks.is_file():
         for line in gitleaks.read_text(encoding="utf-8").splitlines():
@@ -290,29 +294,20 @@ def agentdojo_suite_report(scored: list[Scored], threshold: float) -> None:
         print(f"  {suite:10s} recall {rec}  FPR {fpr}")
 
 
+CALIBRATION_GRID = tuple(round(0.30 + 0.05 * i, 2) for i in range(13))  # 0.30 .. 0.90
+
+
 def calibrate(pos: list[float], neg: list[float], target_fpr: float) -> float:
-    """The threshold with the best recall at FPR <= target; among equally good ones, the middle of their range
-    (rounded to 0.01), not an edge, so that it does not sit right on a score level of the calibration data."""
-    candidates = sorted({*pos, *neg, 1.0})
-    best_recall = -1.0
-    best: list[float] = []
-    for t in candidates:
-        if t <= 0.0:
-            continue
+    """The grid threshold with the best recall at FPR <= target; ties go to the highest (most conservative) one."""
+    best_t, best_recall = CALIBRATION_GRID[-1], -1.0
+    for t in CALIBRATION_GRID:
         fpr = sum(1 for v in neg if v >= t) / max(len(neg), 1)
         if fpr > target_fpr:
             continue
         recall = sum(1 for v in pos if v >= t) / max(len(pos), 1)
-        if recall > best_recall:
-            best_recall, best = recall, [t]
-        elif recall == best_recall:
-            best.append(t)
-    if not best:
-        return 1.0
-    # The optimal set is an interval of score levels [lo, hi]; any threshold in (level below lo, hi] is equivalent.
-    lo, hi = min(best), max(best)
-    below = max((c for c in candidates if c < lo), default=0.0)
-    return round((max(below, 0.0) + hi) / 2, 2) if below < lo else round(hi, 2)
+        if recall >= best_recall:
+            best_t, best_recall = t, recall
+    return best_t
 
 
 def tool_output_negatives(scored: list[Scored], exclude_suite: str | None = None) -> list[float]:
@@ -321,38 +316,56 @@ def tool_output_negatives(scored: list[Scored], exclude_suite: str | None = None
     for s in scored:
         if s.sample.positive:
             continue
-        if (s.sample.corpus == "agentdojo" and s.sample.meta.get("suite") != exclude_suite) or s.sample.corpus == "bipia" or s.sample.group == "whois:clean":
+        if (
+            (s.sample.corpus == "agentdojo" and s.sample.meta.get("suite") != exclude_suite)
+            or s.sample.corpus == "bipia"
+            or s.sample.group == "whois:clean"
+        ):
             neg[s.sample.text] = s.score
     return list(neg.values())
 
 
-def held_out(scored: list[Scored]) -> None:
-    ad = [s for s in scored if s.sample.corpus == "agentdojo"]
-    print(f"\n== held-out calibration (threshold picked on the other part, FPR <= {TARGET_FPR:.0%}) ==")
+def held_out(scored: list[Scored], shipped: float) -> None:
+    ad = [s for s in scored if s.sample.corpus == "agentdojo_pb"]
+    print("\n== held-out splits (payload-bearing AgentDojo rows; benign = all tool-output negatives) ==")
+    print(f"   'recal' = threshold re-picked on the other part (grid, FPR <= {TARGET_FPR:.0%}, ties -> highest);")
+    print(
+        f"   'shipped' = the configured threshold {shipped:.2f} (signal weights hand-set while looking at all dev data)"
+    )
     print("-- leave one AgentDojo attack template out --")
     templates = sorted({s.sample.group for s in ad if s.sample.positive})
     for template in templates:
         cal_pos = list(dedup_texts([s for s in ad if s.sample.group not in (template, "benign")], True).values())
         threshold = calibrate(cal_pos, tool_output_negatives(scored), TARGET_FPR)
-        test_pos = dedup_texts([s for s in ad if s.sample.group == template], True).values()
-        print(f"  held out {template:24s} t={threshold:.3f} recall {fmt(*rate(test_pos, threshold))}")
+        test_pos = list(dedup_texts([s for s in ad if s.sample.group == template], True).values())
+        print(
+            f"  held out {template:24s} recal t={threshold:.2f} recall {fmt(*rate(test_pos, threshold))}"
+            f" | shipped recall {fmt(*rate(test_pos, shipped))}"
+        )
     print("-- leave one AgentDojo suite out (benign of that suite excluded from calibration) --")
     for suite in ("workspace", "travel", "banking"):
         cal = [s for s in ad if s.sample.meta.get("suite") != suite]
         test = [s for s in ad if s.sample.meta.get("suite") == suite]
         threshold = calibrate(list(dedup_texts(cal, True).values()), tool_output_negatives(scored, suite), TARGET_FPR)
-        rec = fmt(*rate(dedup_texts(test, True).values(), threshold))
-        fpr = fmt(*rate(dedup_texts(test, False).values(), threshold))
-        print(f"  held out {suite:10s} t={threshold:.3f} recall {rec} FPR {fpr}")
+        pos, neg = list(dedup_texts(test, True).values()), list(dedup_texts(test, False).values())
+        print(
+            f"  held out {suite:10s} recal t={threshold:.2f} recall {fmt(*rate(pos, threshold))} "
+            f"FPR {fmt(*rate(neg, threshold))} | shipped recall {fmt(*rate(pos, shipped))} "
+            f"FPR {fmt(*rate(neg, shipped))}"
+        )
     bipia = [s for s in scored if s.sample.corpus == "bipia"]
     cats = sorted({s.sample.group for s in bipia if s.sample.positive})
     rng = random.Random(SEED)
     half = set(rng.sample(cats, len(cats) // 2))
     cal_pos = list(dedup_texts([s for s in bipia if s.sample.group in half], True).values())
     threshold = calibrate(cal_pos, tool_output_negatives(scored), TARGET_FPR)
-    test_pos = dedup_texts([s for s in bipia if s.sample.group not in half and s.sample.positive], True).values()
+    test_pos = list(dedup_texts([s for s in bipia if s.sample.group not in half and s.sample.positive], True).values())
     print(f"-- BIPIA: calibrated on {len(half)} attack categories, reported on the other {len(cats) - len(half)} --")
-    print(f"  t={threshold:.3f} recall {fmt(*rate(test_pos, threshold))}")
+    print(
+        f"  recal t={threshold:.2f} recall {fmt(*rate(test_pos, threshold))} | shipped recall "
+        f"{fmt(*rate(test_pos, shipped))}"
+    )
+    print(f"  held-out categories: {', '.join(sorted(set(cats) - half))}")
 
 
 def sweep(scored: list[Scored]) -> None:
@@ -362,7 +375,9 @@ def sweep(scored: list[Scored]) -> None:
     neg_all = tool_output_negatives(scored)
     bfcl = [s.score for s in scored if s.sample.corpus == "bfcl"]
     bip = dedup_texts([s for s in scored if s.sample.corpus == "bipia"], True).values()
-    print(f"{'t':>6s} {'AD recall':>22s} {'AD FPR':>18s} {'all-benign FPR':>18s} {'BFCL FP':>16s} {'BIPIA recall':>22s}")
+    print(
+        f"{'t':>6s} {'AD recall':>22s} {'AD FPR':>18s} {'all-benign FPR':>18s} {'BFCL FP':>16s} {'BIPIA recall':>22s}"
+    )
     for t in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
         print(
             f"{t:6.2f} {fmt(*rate(ad_pos, t)):>22s} {fmt(*rate(ad_neg, t)):>18s} {fmt(*rate(neg_all, t)):>18s} "
@@ -416,14 +431,24 @@ def latency(detector: InjectionDetector, scored: list[Scored], n: int) -> None:
                 times.append((time.perf_counter() - t0) * 1000)
         p50, p99 = percentile(times, 0.5), percentile(times, 0.99)
         print(f"  {name:34s} p50 {p50:6.3f} ms  p99 {p99:6.3f} ms  max {max(times):6.3f} ms")
-    print("-- per corpus, per call, normalised to 10 KB (texts >= 1 KB only) --")
-    by_corpus: dict[str, list[float]] = defaultdict(list)
+    print("-- per corpus, per scan call (first pass above, one run each; texts of every size) --")
+    by_corpus: dict[str, list[Scored]] = defaultdict(list)
     for s in scored:
-        if len(s.sample.text) >= 1024:
-            by_corpus[s.sample.corpus].append(s.seconds * 1000 * 10_240 / len(s.sample.text))
-    for corpus, values in sorted(by_corpus.items()):
-        p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
-        print(f"  {corpus:14s} n={len(values):6d} p50 {p50:6.3f} ms/10KB  p99 {p99:6.3f} ms/10KB")
+        by_corpus[s.sample.corpus].append(s)
+    for corpus, rows in sorted(by_corpus.items()):
+        ms = [r.seconds * 1000 for r in rows]
+        mean_chars = sum(len(r.sample.text) for r in rows) / len(rows)
+        long_ms = [r.seconds * 1000 * 10_240 / len(r.sample.text) for r in rows if len(r.sample.text) >= 5_000]
+        per10k = (
+            f" | texts >= 5 KB (n={len(long_ms)}) per 10 KB p50 {percentile(long_ms, 0.5):6.3f} "
+            f"p99 {percentile(long_ms, 0.99):6.3f}"
+            if long_ms
+            else ""
+        )
+        print(
+            f"  {corpus:14s} n={len(rows):6d} mean {mean_chars:7.0f} chars  p50 {percentile(ms, 0.5):6.3f} ms  "
+            f"p99 {percentile(ms, 0.99):6.3f} ms{per10k}"
+        )
     big = "x" * 10_000_000
     t0 = time.perf_counter()
     verdict = detector.scan(big)
@@ -439,7 +464,7 @@ def show(scored: list[Scored], spec: str, threshold: float, positive: bool, limi
         s
         for s in scored
         if s.sample.positive == positive
-        and (corpus == "all" or s.sample.corpus == corpus)
+        and corpus in ("all", s.sample.corpus)
         and (not group or s.sample.group == group)
         and ((s.score < threshold) if positive else (s.score >= threshold))
     ]
@@ -494,7 +519,7 @@ def main() -> int:
         print(f"  {where:6s} recall {fmt(*rate(pos.values(), threshold))}")
     if args.sweep:
         sweep(scored)
-        held_out(scored)
+        held_out(scored, threshold)
     if args.show_misses:
         show(scored, args.show_misses, threshold, True, args.limit)
     if args.show_fps:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ def run_under_mocks(build: Callable[[], Any]) -> RecordingMocks:
     registration, whereas an ``apply`` callback may run before its siblings are registered.
     """
     mocks = RecordingMocks()
+    asyncio.set_event_loop(asyncio.new_event_loop())  # earlier asyncio.run() calls leave the thread without one
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project="bakerst-test", stack="test", preview=False, monitor=mocks.monitor)
 

@@ -5,12 +5,15 @@ CRC-32 (4 B BE) ‖ payload`` where the payload is the batch's canonical record 
 is fsync'd before the writer's state moves on. On open, a torn or corrupt tail frame (crash mid-write) is cut off.
 ``cursor-<sink>`` holds the last seq delivered to that sink (fsync'd, atomic rename): batches after it stay in
 the queue and are replayed in order when the sink comes back. ``dlq-<sink>.wal`` (same framing, fsync'd) holds
-batches a sink refused permanently (e.g. 400/401/403); :meth:`Spool.dead_letters` reads them back for replay.
-Segments every sink has delivered are deleted.
+the batch a sink refused permanently (e.g. 400/401/403) followed by every later batch for that sink, parked
+behind it so the sink still receives sequence numbers in order; ``dlq-<sink>.head`` (fsync'd, atomic rename)
+holds the last seq of the dead-letter queue already replayed, so a crash mid-replay resends at most the batch in
+flight. A fully replayed dead-letter file is deleted. Segments every sink has delivered (or parked) are deleted.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import struct
 import threading
@@ -45,6 +48,21 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _last(entry: _Entry) -> int:
+    return entry.last
+
+
+def _write_int(path: Path, value: int) -> None:
+    """Write ``value`` to ``path`` atomically and durably (temp file, fsync, rename, fsync of the directory)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as fh:
+        fh.write(str(value))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
 
 
 def encode_frame(batch: Batch) -> bytes:
@@ -147,8 +165,16 @@ class Spool:
 
     def next_after(self, seq: int) -> Batch | None:
         with self._lock:
-            entry = next((e for e in self._index if e.last > seq), None)
+            at = bisect.bisect_right(self._index, seq, key=_last)
+            entry = self._index[at] if at < len(self._index) else None
         return self._load(entry) if entry is not None else None
+
+    def batches_after(self, seq: int, limit: int) -> list[Batch]:
+        """Up to ``limit`` consecutive batches whose last seq is above ``seq``, in order."""
+        with self._lock:
+            at = bisect.bisect_right(self._index, seq, key=_last)
+            entries = self._index[at : at + limit]
+        return [self._load(e) for e in entries]
 
     # -- cursors, DLQ, GC --
 
@@ -157,36 +183,48 @@ class Spool:
         return int(path.read_text()) if path.exists() else -1
 
     def set_cursor(self, sink: str, seq: int) -> None:
-        path = self.dir / f"cursor-{sink}"
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "w") as fh:
-            fh.write(str(seq))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(self.dir)
+        _write_int(self.dir / f"cursor-{sink}", seq)
 
     def dead_letter(self, sink: str, batch: Batch) -> None:
-        with open(self.dir / f"dlq-{sink}.wal", "ab") as fh:
-            fh.write(encode_frame(batch))
+        self.dead_letter_many(sink, [batch])
+
+    def dead_letter_many(self, sink: str, batches: list[Batch]) -> None:
+        """Append batches to the sink's dead-letter queue with one write and one fsync (before any cursor moves)."""
+        path = self.dir / f"dlq-{sink}.wal"
+        created = not path.exists()
+        with open(path, "ab") as fh:
+            fh.write(b"".join(encode_frame(b) for b in batches))
             fh.flush()
             os.fsync(fh.fileno())
+        if created:
+            _fsync_dir(self.dir)
 
     def dead_letters(self, sink: str) -> list[Batch]:
+        """The dead-letter batches not replayed yet, in order."""
         path = self.dir / f"dlq-{sink}.wal"
-        return [b for _, _, b in read_frames(path)] if path.exists() else []
+        if not path.exists():
+            return []
+        head = self.dead_letter_head(sink)
+        return [b for _, _, b in read_frames(path) if b.last > head]
+
+    def dead_letter_head(self, sink: str) -> int:
+        """The last seq of this sink's dead-letter queue already replayed (-1 if none)."""
+        path = self.dir / f"dlq-{sink}.head"
+        return int(path.read_text()) if path.exists() else -1
+
+    def set_dead_letter_head(self, sink: str, seq: int) -> None:
+        """Record that the dead-letter queue was replayed up to ``seq``; delete the file once all of it was."""
+        _write_int(self.dir / f"dlq-{sink}.head", seq)
+        path = self.dir / f"dlq-{sink}.wal"
+        if path.exists() and not any(b.last > seq for _, _, b in read_frames(path)):
+            path.unlink()
+            _fsync_dir(self.dir)
 
     def clear_dead_letters(self, sink: str, count: int) -> None:
-        """Drop the first ``count`` dead-letter batches (after they were replayed)."""
-        path = self.dir / f"dlq-{sink}.wal"
-        rest = self.dead_letters(sink)[count:]
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            for batch in rest:
-                fh.write(encode_frame(batch))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        """Mark the first ``count`` pending dead-letter batches as replayed."""
+        pending = self.dead_letters(sink)
+        if count > 0 and pending:
+            self.set_dead_letter_head(sink, pending[min(count, len(pending)) - 1].last)
 
     def collect(self, delivered: int) -> None:
         """Delete whole segments whose batches are all at or below ``delivered`` (the minimum over sinks)."""
@@ -194,10 +232,12 @@ class Spool:
             segments: dict[Path, int] = {}
             for e in self._index:
                 segments[e.path] = max(segments.get(e.path, -1), e.last)
-            for seg, last in segments.items():
-                if last <= delivered and seg != self._seg:
-                    seg.unlink(missing_ok=True)
-            self._index = [e for e in self._index if e.path.exists()]
+            gone = {seg for seg, last in segments.items() if last <= delivered and seg != self._seg}
+            if not gone:
+                return
+            for seg in gone:
+                seg.unlink(missing_ok=True)
+            self._index = [e for e in self._index if e.path not in gone]
 
     def close(self) -> None:
         with self._lock:

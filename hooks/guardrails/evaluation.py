@@ -90,6 +90,10 @@ def function_schema_to_json_schema(schema: Any) -> dict[str, Any]:
                 out[key] = item
         if out.get("type") == "number" and "enum" in out:
             out.pop("enum")  # BFCL lists sample values there
+        if "default" in value and value["default"] is None and isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]  # an optional parameter whose default is null accepts null
+            if "enum" in out:
+                out["enum"] = [*out["enum"], None]
         return out
 
     converted = convert(node)

@@ -12,11 +12,21 @@ How a text is scored:
 4. ``flagged`` is ``score >= threshold``; ``rule`` is the strongest rule in the best window and ``evidence`` a
    snippet of normalised text around it.
 
-Bounded work: a text longer than ``max_scan_chars`` is not scanned in full. Its head (``max_scan_chars``
-characters) is scanned so that an injection there is reported as such; otherwise the verdict is flagged with rule
-``input-too-large``. Sampling the rest instead would let a payload hide between samples, and the text is too large
-for a model's context anyway; failing closed leaves the decision (withhold, truncate, ask) to the caller.
-``scan_value`` walks nested containers with bounds on depth and node count and fails closed the same way.
+Bounded work, failing closed:
+
+- A text longer than ``max_scan_chars`` (default 256 Ki characters) is not scanned in full. Its head is scanned, so
+  that an injection there is reported as such; otherwise the verdict is flagged with rule ``input-too-large``.
+  Sampling the rest (head + tail + strides) would let a payload hide between samples, and a text that size does not
+  fit a model's context anyway: failing closed leaves the decision (withhold, truncate, ask) to the caller. The
+  limit is sized by the measured worst case: adversarial 256 Ki inputs (floods of trigger words, escapes, tag
+  characters) take under ~0.1 s on one core, ordinary text ~0.05 ms per KB; a 10 MB string returns in milliseconds.
+- Every anchor occurrence costs one attempt from a budget of 2000 + len/16 (benign corpora use at most ~600 and
+  under 0.13 per character). A text that exhausts it is a flood of trigger words: flagged ``scan-budget-exceeded``.
+- ``scan_value`` walks nested containers with bounds on depth, node count and total characters, failing closed
+  (``input-too-large``) the same way.
+
+Every regex is linear: bounded token gaps over non-overlapping character classes, length-bounded address parts,
+possessive quantifiers where a run could otherwise be re-scanned (see ``signals.py``).
 """
 
 from __future__ import annotations
@@ -35,7 +45,10 @@ from hooks.injection.signals import RULES, SIGNALS, TOKEN_BYTES, Signal
 __all__ = ["DEFAULT_THRESHOLD", "InjectionConfig", "InjectionDetector", "InjectionVerdict", "SignalHit"]
 
 DEFAULT_THRESHOLD: Final = 0.5
-"""Calibrated on the development corpora (see scripts/eval_injection.py)."""
+"""Calibrated on the development corpora (scripts/eval_injection.py --sweep): every threshold in [0.35, 0.5] gives
+the same AgentDojo recall with no false positive on the benign tool outputs and BFCL arguments; 0.5 is the most
+conservative of them, and the one at which a single ambiguous signal (weight < 0.5, e.g. "respond in json",
+"new instructions") never flags on its own: it needs a second behaviour in the same window."""
 
 TOO_LARGE: Final = "input-too-large"
 OVER_BUDGET: Final = "scan-budget-exceeded"
@@ -43,6 +56,7 @@ _BUDGET_BASE: Final = 2_000
 _BUDGET_PER_CHAR: Final = 1 / 16
 _EVIDENCE_CHARS: Final = 120
 _HIDDEN_WEIGHT: Final = 0.6
+_MAX_HIDDEN_HITS: Final = 16
 _ENCODED_WEIGHT: Final = 0.35
 _RULE_RANK: Final = {rule: i for i, rule in enumerate((*RULES, TOO_LARGE, OVER_BUDGET))}
 
@@ -76,11 +90,14 @@ class InjectionConfig(BaseModel):
 
 @dataclass(frozen=True)
 class InjectionVerdict:
+    """The outcome of one scan."""
+
     flagged: bool
     score: float
     """0..1; flagged is ``score >= threshold``."""
     rule: str
-    """The strongest signal's rule, ``input-too-large``, or ``none``."""
+    """The strongest signal's rule (see ``signals.RULES``), ``input-too-large``, ``scan-budget-exceeded`` or
+    ``none``."""
     evidence: str
     """Up to 120 characters of normalised text around the strongest signal; empty when there is none."""
 
@@ -155,12 +172,12 @@ class _Text:
         if hi >= 0:
             needle = b" " + anchor + b" "
             padded = self._padded
-            found = []
+            local: list[int] = []
             i = padded.find(needle, lo, hi + 2)
             while i != -1:
-                found.append(i)
+                local.append(i)
                 i = padded.find(needle, i + 1, hi + 2)
-            return found
+            return local
         found = self._positions.get(anchor)
         if found is None:
             found = []
@@ -177,12 +194,12 @@ class _Text:
         """Offsets of ``marker`` as a substring (in [lo, hi) when given: not cached)."""
         if hi >= 0:
             low = self.low
-            found = []
+            local: list[int] = []
             i = low.find(marker, lo, hi)
             while i != -1:
-                found.append(i)
+                local.append(i)
                 i = low.find(marker, i + 1, hi)
-            return found
+            return local
         found = self._positions.get(marker)
         if found is None:
             found = []
@@ -208,8 +225,9 @@ def _record(signal: Signal, doc: _Text, match: re.Match[str], out: list[_Hit], s
         out.append(_Hit(signal.rule, signal.weight, match.start(), match.end()))
 
 
-def _try(signal: Signal, doc: _Text, lo: int, hi: int, out: list[_Hit], seen: set[tuple[int, int]]) -> None:
-    """Apply ``signal`` to every anchor occurrence inside [lo, hi) (or to the whole of it, for region signals)."""
+def _try(signal: Signal, doc: _Text, span: tuple[int, int], out: list[_Hit], seen: set[tuple[int, int]]) -> None:
+    """Apply ``signal`` to every anchor occurrence inside ``span`` (or to all of it, for region signals)."""
+    lo, hi = span
     if signal.also and signal.also.isdisjoint(doc.present):
         return
     if signal.requires and not doc.contains_any(signal.requires):
@@ -240,9 +258,9 @@ def _try(signal: Signal, doc: _Text, lo: int, hi: int, out: list[_Hit], seen: se
             if not any(p in before for p in prefix):
                 continue
         if signal.lead:
-            match = signal.pattern.match(hay, pos)
-            if match:
-                _record(signal, doc, match, out, seen)
+            at = signal.pattern.match(hay, pos)
+            if at:
+                _record(signal, doc, at, out, seen)
         else:
             spans.append((max(0, pos - signal.before), min(n, pos + size + signal.after)))
     if not spans:
@@ -322,7 +340,7 @@ class InjectionDetector:
             else:
                 try:
                     piece = str(item)
-                except Exception:
+                except Exception:  # an object that cannot render itself carries no text we could check
                     continue
             total += len(piece) + 1
             if total > cfg.max_scan_chars:
@@ -366,8 +384,8 @@ class InjectionDetector:
         size = len(doc.text)
         for signal in _SEEDS:
             if signal.markers or not signal.anchors.isdisjoint(doc.present):
-                _try(signal, doc, 0, size, hits, seen)
-        for hidden in norm.hidden:
+                _try(signal, doc, (0, size), hits, seen)
+        for hidden in norm.hidden[:_MAX_HIDDEN_HITS]:  # one is enough to flag; each costs a search
             pos = doc.text.find(" ".join(hidden.split()))
             start = max(pos, 0)
             hits.append(_Hit("hidden-text", _HIDDEN_WEIGHT, start, start + len(hidden)))
@@ -394,7 +412,7 @@ class InjectionDetector:
             if not (signal.region or signal.markers) and signal.anchors.isdisjoint(doc.present):
                 continue
             for lo, hi in regions:
-                _try(signal, doc, lo, hi, hits, seen)
+                _try(signal, doc, (lo, hi), hits, seen)
 
     def _verdict(self, text: str, hits: list[_Hit]) -> InjectionVerdict:
         cfg = self.config

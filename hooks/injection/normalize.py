@@ -138,7 +138,7 @@ def _unescape(text: str) -> str:
 
 _TAG_RUN = re.compile("[\U000e0000-\U000e007f]+")
 _BLACK_FLAG = "\U0001f3f4"  # emoji subdivision flags are U+1F3F4 followed by tag characters: not smuggling
-_VS_RUN = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]{%d,}" % _MIN_VS_RUN)
+_VS_RUN = re.compile(f"[\ufe00-\ufe0f\U000e0100-\U000e01ef]{{{_MIN_VS_RUN},}}")
 _SMUGGLING = re.compile("[\U000e0000-\U000e007f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 
 
@@ -265,7 +265,7 @@ def _fold_non_ascii(text: str, hidden: list[str]) -> tuple[str, int]:
 
 # --------------------------------------------------------------------------------------------- decodings
 
-_B64_RUN = re.compile(r"[A-Za-z0-9+/_-]{%d,}={0,2}" % _MIN_B64_RUN)
+_B64_RUN = re.compile(rf"[A-Za-z0-9+/_-]{{{_MIN_B64_RUN},}}={{0,2}}")
 _HEX_ONLY = re.compile(r"(?:[0-9a-fA-F]{2})+")
 
 

