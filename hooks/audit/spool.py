@@ -212,11 +212,16 @@ class Spool:
         path = self.dir / f"dlq-{sink}.head"
         return int(path.read_text()) if path.exists() else -1
 
-    def set_dead_letter_head(self, sink: str, seq: int) -> None:
-        """Record that the dead-letter queue was replayed up to ``seq``; delete the file once all of it was."""
+    def set_dead_letter_head(self, sink: str, seq: int, *, rest: bool | None = None) -> None:
+        """Record that the dead-letter queue was replayed up to ``seq``; delete the file once all of it was.
+
+        ``rest`` says whether batches after ``seq`` remain (None: read the file to find out).
+        """
         _write_int(self.dir / f"dlq-{sink}.head", seq)
         path = self.dir / f"dlq-{sink}.wal"
-        if path.exists() and not any(b.last > seq for _, _, b in read_frames(path)):
+        if rest is None:
+            rest = path.exists() and any(b.last > seq for _, _, b in read_frames(path))
+        if not rest and path.exists():
             path.unlink()
             _fsync_dir(self.dir)
 

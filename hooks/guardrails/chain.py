@@ -87,7 +87,9 @@ class GuardrailChain:
         self._audit = audit
         self.approvals = approvals if approvals is not None else ApprovalStore()
         self._clock = clock
-        self.memory = ConversationMemory(max_conversations=config.limits.conversations)
+        self.memory = ConversationMemory(
+            max_conversations=config.limits.conversations, max_chars=config.provenance.memory_chars
+        )
         self.sanitizer = Sanitizer(config.sanitizer)
         self._injection = InjectionCheck(InjectionDetector(config.injection))
         self._before: list[tuple[str, Callable[[GuardrailContext], Verdict]]] = []

@@ -93,6 +93,9 @@ class ProvenanceConfig(_Strict):
     raise_to: RiskLevel = Field(default="high", description="Risk of a call with such an argument.")
     arguments: list[str] = Field(default_factory=lambda: list(DEFAULT_PROVENANCE_ARGUMENTS))
     min_length: int = Field(default=4, ge=1, description="Shorter values are not tracked (too common).")
+    memory_chars: int = Field(
+        default=262_144, ge=1024, description="Tool-result text remembered per conversation (newest kept)."
+    )
 
 
 class ChainLimits(_Strict):

@@ -12,8 +12,9 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-#: Tool-result text remembered per conversation (oldest dropped first).
-MAX_CHARS_PER_CONVERSATION = 2_000_000
+#: Tool-result text remembered per conversation (oldest dropped first). Bounded so that a provenance
+#: check stays a fast substring scan however long the conversation runs.
+MAX_CHARS_PER_CONVERSATION = 262_144
 
 
 def _fold(text: str) -> str:
@@ -61,7 +62,7 @@ class ConversationMemory:
 
     def seen_in_results(self, conversation_id: str, value: str) -> bool:
         needle = _fold(value)
-        return bool(needle) and any(needle in text for text in self._texts.get(conversation_id, ()))
+        return bool(needle) and any(needle in text for text in reversed(self._texts.get(conversation_id, ())))
 
 
 def foreign_values(

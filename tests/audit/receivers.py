@@ -46,6 +46,10 @@ class State:
     script: list[int] = field(default_factory=list)
     retry_after: str | None = None
     busy: int = 0
+    refuse: int | None = None
+    """While set, answer every request with this status (e.g. 400: the sink refuses for good, for a while)."""
+    delay: float = 0.0
+    """Seconds to sleep before answering each request (to make a replay slow enough to interrupt)."""
     """Splunk: answer this many event posts with 503 code 9 (server busy)."""
     ack_after_polls: int = 1
     requests: list[tuple[str, int, int]] = field(default_factory=list)
@@ -83,8 +87,10 @@ class _Handler(BaseHTTPRequestHandler):
             raw = gzip.decompress(raw)
         url = urlparse(self.path)
         state = self.state
+        if state.delay:
+            time.sleep(state.delay)
         with state.lock:
-            forced = state.script.pop(0) if state.script else None
+            forced = state.script.pop(0) if state.script else state.refuse
         if forced is not None:
             headers = {"Retry-After": state.retry_after} if state.retry_after else None
             self._record(url.path, forced, raw)

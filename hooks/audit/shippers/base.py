@@ -39,7 +39,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
         """Full jitter: uniform(0, min(cap, initial * multiplier**(attempt-1))); at least ``retry_after``."""
-        ceiling = min(self.cap, self.initial * self.multiplier ** max(0, attempt - 1))
+        ceiling = min(self.cap, self.initial * self.multiplier ** min(max(0, attempt - 1), 64))
         delay = (rng or random).uniform(0, ceiling)
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.cap))

@@ -10,6 +10,9 @@ from hooks.audit.shippers.base import TransientError
 
 
 class FileShipper:
+    coalesce = True
+    """The sink keeps lines in the order sent: the delivery thread may send several batches at once."""
+
     def __init__(self, path: Path, name: str | None = None) -> None:
         self.path = Path(path)
         self.name = name or f"file-{self.path.name}"

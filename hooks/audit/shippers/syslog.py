@@ -38,6 +38,9 @@ def format_message(line: bytes, hostname: str, app: str = "bakerst-audit", proci
 
 
 class SyslogShipper:
+    coalesce = True
+    """The sink keeps lines in the order sent: the delivery thread may send several batches at once."""
+
     def __init__(
         self,
         host: str,
