@@ -21,8 +21,34 @@ class CanonicalError(ValueError):
     """A value that has no canonical encoding (float, non-ASCII key, unsupported type)."""
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def check_canonical(value: Any, path: str = "$") -> None:
-    """Raise :class:`CanonicalError` unless ``value`` is encodable canonically."""
+    """Raise :class:`CanonicalError` unless ``value`` is encodable canonically.
+
+    Plain ``dict``/``list`` of exact scalar types (the common case) take a fast path; anything else (subclasses,
+    other mappings, floats) goes through the general walk, which accepts and rejects exactly the same values.
+    """
+    kind = type(value)
+    if kind in _SCALARS:
+        return
+    if kind is dict:
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                raise CanonicalError(f"{path}: keys must be ASCII strings, got {key!r}")
+            if type(item) not in _SCALARS:
+                check_canonical(item, f"{path}.{key}")
+        return
+    if kind is list or kind is tuple:
+        for index, item in enumerate(value):
+            if type(item) not in _SCALARS:
+                check_canonical(item, f"{path}[{index}]")
+        return
+    _check_general(value, path)
+
+
+def _check_general(value: Any, path: str) -> None:
     if value is None or isinstance(value, str | bool | int):
         return
     if isinstance(value, float):

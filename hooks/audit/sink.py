@@ -88,7 +88,7 @@ class TamperEvidentAuditSink:
         self._stop_delivery = threading.Event()
         self._last_checkpoint = time.monotonic()
         self._delivered: dict[str, int] = {s.name: self.spool.cursor(s.name) for s in self.shippers}
-        self._dlq_pending: set[str] = {s.name for s in self.shippers if self.spool.dead_letters(s.name)}
+        self._dlq_pending: set[str] = {s.name for s in self.shippers if self.spool.last_dead_letter(s.name) >= 0}
         self._writer_thread = threading.Thread(target=self._write_loop, name="audit-writer", daemon=True)
         self._delivery_threads = [
             threading.Thread(target=self._deliver_loop, args=(s,), name=f"audit-ship-{s.name}", daemon=True)
@@ -284,8 +284,7 @@ class TamperEvidentAuditSink:
         """
         name = shipper.name
         cursor = self.spool.cursor(name)
-        parked = self.spool.dead_letters(name)
-        dlq_last = parked[-1].last if parked else -1
+        dlq_last = self.spool.last_dead_letter(name)
         probe_attempt = 0
         next_probe = 0.0
         # Several batches per send only for sinks that keep lines in the order given (file, syslog); Loki, for
@@ -378,8 +377,8 @@ class TamperEvidentAuditSink:
 
     def _replay(self, shipper: Shipper) -> bool:
         """Probe/replay: send the dead-letter queue in order; True once it is empty."""
-        pending = self.spool.dead_letters(shipper.name)
-        for i, batch in enumerate(pending):
+        last = self.spool.last_dead_letter(shipper.name)
+        for batch in self.spool.iter_dead_letters(shipper.name):
             if self._stop_delivery.is_set():
                 return False
             try:
@@ -389,7 +388,7 @@ class TamperEvidentAuditSink:
                 log.warning("audit: %s still refuses dead-lettered batch %d-%d (%s); will retry",
                             shipper.name, batch.first, batch.last, exc)  # fmt: skip
                 return False
-            self.spool.set_dead_letter_head(shipper.name, batch.last, rest=i + 1 < len(pending))
+            self.spool.set_dead_letter_head(shipper.name, batch.last, rest=batch.last < last)
             self.metrics["dlq_replayed"] += 1
         log.warning("audit: %s recovered; dead-letter queue replayed in order", shipper.name)
         with self.spool.changed:
@@ -414,17 +413,16 @@ class TamperEvidentAuditSink:
         fixed shipper (e.g. a new token) after :meth:`close`.
         """
         sent = 0
-        pending = self.spool.dead_letters(shipper.name)
-        for batch in pending:
+        last = self.spool.last_dead_letter(shipper.name)
+        for batch in self.spool.iter_dead_letters(shipper.name):
             try:
                 shipper.send(batch.lines)
             except (TransientError, PermanentError) as exc:
                 log.error("audit: DLQ replay to %s stopped at batch %d (%s)", shipper.name, batch.first, exc)
-                break
+                return sent
             sent += 1
-            self.spool.set_dead_letter_head(shipper.name, batch.last, rest=sent < len(pending))
-        if sent == len(pending):
-            self._dlq_pending.discard(shipper.name)
+            self.spool.set_dead_letter_head(shipper.name, batch.last, rest=batch.last < last)
+        self._dlq_pending.discard(shipper.name)
         return sent
 
 

@@ -71,17 +71,22 @@ def encode_frame(batch: Batch) -> bytes:
 
 
 def read_frames(path: Path) -> Iterator[tuple[int, int, Batch]]:
-    """(offset, frame length, batch) for each intact frame; stops at the first torn or corrupt one."""
-    data = path.read_bytes()
-    offset = 0
-    while offset + _HEADER.size <= len(data):
-        first, last, length, crc = _HEADER.unpack_from(data, offset)
-        end = offset + _HEADER.size + length
-        payload = data[offset + _HEADER.size : end]
-        if end > len(data) or zlib.crc32(payload) != crc:
-            return
-        yield offset, end - offset, Batch(first, last, payload.split(b"\n") if payload else [])
-        offset = end
+    """(offset, frame length, batch) for each intact frame; stops at the first torn or corrupt one.
+
+    Streams the file one frame at a time, so a large dead-letter queue is never held in memory whole.
+    """
+    with open(path, "rb") as fh:
+        offset = 0
+        while True:
+            header = fh.read(_HEADER.size)
+            if len(header) < _HEADER.size:
+                return
+            first, last, length, crc = _HEADER.unpack(header)
+            payload = fh.read(length)
+            if len(payload) < length or zlib.crc32(payload) != crc:
+                return
+            yield offset, _HEADER.size + length, Batch(first, last, payload.split(b"\n") if payload else [])
+            offset += _HEADER.size + length
 
 
 class Spool:
@@ -201,11 +206,24 @@ class Spool:
 
     def dead_letters(self, sink: str) -> list[Batch]:
         """The dead-letter batches not replayed yet, in order."""
+        return list(self.iter_dead_letters(sink))
+
+    def iter_dead_letters(self, sink: str) -> Iterator[Batch]:
+        """Like :meth:`dead_letters`, streamed from disk one batch at a time."""
         path = self.dir / f"dlq-{sink}.wal"
         if not path.exists():
-            return []
+            return
         head = self.dead_letter_head(sink)
-        return [b for _, _, b in read_frames(path) if b.last > head]
+        for _, _, batch in read_frames(path):
+            if batch.last > head:
+                yield batch
+
+    def last_dead_letter(self, sink: str) -> int:
+        """The last seq in this sink's dead-letter queue not replayed yet (-1 when it is empty)."""
+        last = -1
+        for batch in self.iter_dead_letters(sink):
+            last = batch.last
+        return last
 
     def dead_letter_head(self, sink: str) -> int:
         """The last seq of this sink's dead-letter queue already replayed (-1 if none)."""

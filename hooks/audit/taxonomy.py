@@ -200,6 +200,26 @@ SANITIZED_FIELDS = frozenset({"input", "reason", "error", "old", "new", "purpose
 """Free-form detail fields that can carry user or tool input: these go through the sanitizer before the MAC."""
 
 
+_SHORTEST_FINDING = 6
+"""No detector of ``hooks.sanitize`` reports anything shorter (its ``_MIN_FINDING_LENGTH``)."""
+_SMALL_INT = 10**8
+"""``hooks.sanitize`` checks only integers at least this large (card-number-like)."""
+
+
+def _obviously_clean(value: Any) -> bool:
+    """A top-level field value the sanitizer would return unchanged: no need to call it.
+
+    Only exact ``None``/``bool``, integers below the sanitizer's card-number threshold and strings shorter than its
+    shortest finding (at the top level there is no mapping key to make a short string a keyed secret).
+    """
+    kind = type(value)
+    if value is None or kind is bool:
+        return True
+    if kind is int:
+        return bool(-_SMALL_INT < value < _SMALL_INT)
+    return kind is str and len(value) < _SHORTEST_FINDING
+
+
 def detail_sanitizer(sanitize_value: Callable[[Any], tuple[Any, Any]]) -> Callable[[Any], Any]:
     """Adapt a ``sanitize_value(value) -> (value, counts)`` sanitizer to a detail mapping (input fields only)."""
 
@@ -208,7 +228,9 @@ def detail_sanitizer(sanitize_value: Callable[[Any], tuple[Any, Any]]) -> Callab
             return detail
         out = dict(detail)
         for name in SANITIZED_FIELDS.intersection(out):
-            out[name] = sanitize_value(out[name])[0]
+            value = out[name]
+            if not _obviously_clean(value):
+                out[name] = sanitize_value(value)[0]
         return out
 
     return sanitize
@@ -245,4 +267,8 @@ def format_ts(ts: datetime) -> str:
     """RFC 3339 UTC with microseconds, e.g. ``2026-11-24T19:00:00.000000Z``."""
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    elif ts.tzinfo is not UTC:
+        ts = ts.astimezone(UTC)
+    if ts.year < 1000:  # isoformat zero-pads such years, glibc's strftime does not: keep its text there
+        return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return ts.isoformat(timespec="microseconds")[:26] + "Z"  # same text as strftime, without its per-call cost

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from hooks.audit.shippers.splunk import SplunkHecShipper
 from hooks.audit.sink import TamperEvidentAuditSink
 from hooks.audit.verify import Report, verify_lines
 from hooks.types import AuditEvent
-from tests.audit.helpers import event, new_keys, record
+from tests.audit.helpers import event, is_checkpoint, new_keys, record
 from tests.audit.receivers import HEC_MAX_CONTENT, State, receiver
 
 FAST = RetryPolicy(initial=0.001, cap=0.01)
@@ -87,17 +89,62 @@ def test_splunk_hec_acks_busy_and_413_split(tmp_path: Path) -> None:
     assert _verify(tmp_path, lines).ok
 
 
-def test_splunk_rejected_token_dead_letters_then_replays(tmp_path: Path) -> None:
+def test_splunk_rejected_token_parks_everything_then_replays_after_restart(tmp_path: Path) -> None:
     new_keys(tmp_path)
     with receiver(State(token="right")) as (url, state):
         wrong = SplunkHecShipper(url, "wrong", ack_poll=0.001)
-        sink = _run(tmp_path, wrong, [event(i) for i in range(150)], flush_events=100)
-        assert sink.metrics["dead_lettered"] >= 1
+        sink = TamperEvidentAuditSink(tmp_path / "keys", tmp_path / "spool", [wrong], retry=FAST, flush_events=100,
+                                      flush_interval=0.05)  # fmt: skip
+        for i in range(150):
+            sink.emit(event(i))
+        assert not sink.close(timeout=0.3)  # refused for good: kept on disk, not reported as delivered
+        assert sink.metrics["dead_lettered"] == 1
         assert state.hec_events == []
+        assert sink.spool.dead_letters(wrong.name)
+        # The operator fixes the token and restarts: the dead-letter queue is replayed first, in order.
         right = SplunkHecShipper(url, "right", ack_poll=0.001, name=wrong.name)
-        assert sink.replay_dead_letters(right) == sink.metrics["dead_lettered"]
+        again = TamperEvidentAuditSink(tmp_path / "keys", tmp_path / "spool", [right], retry=FAST, flush_interval=0.05)
+        again.emit(event(150))
+        assert again.close(timeout=30)
+        assert again.metrics["dlq_replayed"] >= 1
     lines = [canonical_bytes(e["event"]) for e in state.hec_events]
     _assert_once_in_order(lines)
+    assert sum(not is_checkpoint(line) for line in lines) == 151
+    assert _verify(tmp_path, lines).ok
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("kind", ["loki", "datadog"])
+def test_sink_refusing_for_a_while_then_recovering_gets_everything_in_order(tmp_path: Path, kind: str) -> None:
+    new_keys(tmp_path)
+    with receiver(State(refuse=400)) as (url, state):
+        shipper: Shipper = LokiShipper(url) if kind == "loki" else DatadogShipper(url, "dd-key")
+        sink = TamperEvidentAuditSink(tmp_path / "keys", tmp_path / "spool", [shipper], retry=FAST, flush_events=50,
+                                      flush_interval=0.05)  # fmt: skip
+        for i in range(1000):
+            sink.emit(event(i))
+        assert sink.flush(timeout=30)
+        # Refused for good: the first batch is dead-lettered, every later one parked behind it, probes fail.
+        _wait(lambda: sink.metrics["dlq_probe_failures"] >= 2 and sink._delivered[shipper.name] >= sink.spool.last_seq)
+        assert sink.metrics["dead_lettered"] == 1
+        assert sink.metrics["parked"] >= 10
+        assert state.loki_lines == [] and state.dd_messages == []
+        state.refuse = None  # the sink recovers: the next probe gets through and the DLQ is replayed on its own
+        for i in range(1000, 1200):
+            sink.emit(event(i))
+        assert sink.close(timeout=30)
+        assert sink.metrics["dlq_replayed"] >= 10
+        assert sink.spool.dead_letters(shipper.name) == []
+    got = state.loki_lines if kind == "loki" else state.dd_messages
+    lines = [line.encode() for line in got]
+    _assert_once_in_order(lines)
+    assert sum(not is_checkpoint(line) for line in lines) == 1200
     assert _verify(tmp_path, lines).ok
 
 

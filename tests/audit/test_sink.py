@@ -33,11 +33,12 @@ class Recording:
         self.permanent_at = permanent_at or set()
         self.gate = threading.Event()
         self.gate.set()
+        self.refuse = False
 
     def send(self, lines: Sequence[bytes]) -> None:
         assert self.gate.wait(30)
         self.calls += 1
-        if self.calls in self.permanent_at:
+        if self.refuse or self.calls in self.permanent_at:
             raise PermanentError("400 bad request")
         if self.calls <= self.fail or (self.every and self.calls % self.every == 0):
             raise TransientError("503 busy", retry_after=0.0)
@@ -124,6 +125,49 @@ def test_refused_batch_goes_to_the_dlq_and_is_replayed_automatically_in_order(tm
     assert seqs == list(range(len(seqs)))  # no manual sort: the sink itself delivered in order, exactly once
     report = _verify(keys, _write(tmp_path / "got.jsonl", dest.lines))
     assert report.ok, report.to_json()
+
+
+def test_crash_between_parking_and_cursor_save_parks_nothing_twice(tmp_path: Path) -> None:
+    keys = new_keys(tmp_path)
+    dest = Recording()
+    dest.refuse = True
+    sink = _sink(keys, tmp_path, [dest], flush_events=20)
+    for i in range(200):
+        sink.emit(event(i))
+    assert not sink.close(timeout=0.5)
+    spool = tmp_path / "spool"
+    parked = sink.spool.dead_letters(dest.name)
+    assert len(parked) > 5
+    assert sink.spool.cursor(dest.name) == parked[-1].last
+    # As if killed after the last DLQ appends but before the cursor saves: the cursor lags the DLQ.
+    sink.spool.set_cursor(dest.name, parked[-4].last)
+    dest.refuse = False
+    again = _sink(keys, tmp_path, [dest], flush_events=20)
+    again.emit(event(200))
+    assert again.close()
+    assert not list(spool.glob("dlq-*.wal"))
+    seqs = [record(line)["seq"] for line in dest.lines]
+    assert seqs == list(range(len(seqs)))
+    report = _verify(keys, _write(tmp_path / "got.jsonl", dest.lines))
+    assert report.ok, report.to_json()
+
+
+def test_operator_replay_after_close_delivers_the_dlq_in_order(tmp_path: Path) -> None:
+    keys = new_keys(tmp_path)
+    dest = Recording()
+    dest.refuse = True
+    sink = _sink(keys, tmp_path, [dest], flush_events=25)
+    for i in range(100):
+        sink.emit(event(i))
+    assert not sink.close(timeout=0.3)
+    pending = len(sink.spool.dead_letters(dest.name))
+    assert pending >= 4
+    dest.refuse = False
+    assert sink.replay_dead_letters(dest) == pending
+    assert sink.spool.dead_letters(dest.name) == []
+    seqs = [record(line)["seq"] for line in dest.lines]
+    assert seqs == list(range(len(seqs)))
+    assert _verify(keys, _write(tmp_path / "got.jsonl", dest.lines)).ok
 
 
 def test_full_queue_is_counted_into_the_next_checkpoint(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
