@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -29,6 +30,7 @@ from hooks.sanitize.sanitizer import Sanitizer
 from hooks.types import AuditEvent, AuditSink, GuardrailContext, GuardrailResult
 
 T = TypeVar("T")
+log = logging.getLogger("hooks.guardrails")
 AUDIT_INPUT_CHARS = 4096
 _STARTS_KEPT = 100_000
 
@@ -109,7 +111,7 @@ class GuardrailChain:
             self._check_input_limits(ctx)
         except LimitExceededError as exc:
             return self._block(ctx, "limits.input", str(exc))
-        except Exception as exc:
+        except Exception as exc:  # an input we cannot even measure is refused (fail closed)
             return self._error(ctx, "limits", "limits.error", f"{type(exc).__name__}: {exc}")
         review: Verdict | None = None
         score: float | None = None
@@ -118,7 +120,7 @@ class GuardrailChain:
                 verdict = await self._run(check, ctx)
             except CheckTimeoutError as exc:
                 return self._error(ctx, name, f"{name}.timeout", str(exc))
-            except Exception as exc:
+            except Exception as exc:  # any failure inside a check blocks the call (fail closed)
                 return self._error(ctx, name, f"{name}.error", f"{type(exc).__name__}: {exc}")
             score = verdict.score if verdict.score is not None else score
             if verdict.action == "block":
@@ -144,7 +146,10 @@ class GuardrailChain:
     async def _hold_for_approval(self, ctx: GuardrailContext, review: Verdict) -> GuardrailResult:
         if "approval" not in self.config.checks:
             return self._block(ctx, review.rule, f"needs human approval, and approval is disabled: {review.reason}")
-        sanitized, _ = self.sanitizer.sanitize_value(dict(ctx.tool_input))
+        try:
+            sanitized, _ = self.sanitizer.sanitize_value(dict(ctx.tool_input))
+        except Exception as exc:  # an approver must never see an unsanitized input: refuse instead
+            return self._error(ctx, "approval", "approval.error", f"{type(exc).__name__}: {exc}")
         request = self.approvals.create(
             tool=ctx.tool_name,
             tool_input=sanitized if isinstance(sanitized, dict) else {"input": sanitized},
@@ -196,10 +201,13 @@ class GuardrailChain:
                 score = verdict.score
             except CheckTimeoutError as exc:
                 return self._withhold(ctx, "injection.timeout", str(exc), error=True)
-            except Exception as exc:
+            except Exception as exc:  # fail closed: the result never reaches the model unchecked
                 return self._withhold(ctx, "injection.error", f"{type(exc).__name__}: {exc}", error=True)
             if verdict.flagged:
-                evidence, _ = self.sanitizer.sanitize_value(verdict.evidence)
+                try:
+                    evidence, _ = self.sanitizer.sanitize_value(verdict.evidence)
+                except Exception:  # evidence that cannot be sanitized is left out, never logged raw
+                    evidence = ""
                 return self._withhold(
                     ctx,
                     f"injection.result.{verdict.rule}",
@@ -213,7 +221,7 @@ class GuardrailChain:
         if "sanitization" in self.config.checks:
             try:
                 output, redactions = await self._run(self.sanitizer.sanitize_value, result)
-            except Exception as exc:
+            except Exception as exc:  # fail closed: the result never reaches the model unchecked
                 return self._withhold(ctx, "sanitization.error", f"{type(exc).__name__}: {exc}", error=True)
         detail: dict[str, Any] = {"input": self._audit_input(ctx), "redactions": dict(redactions)}
         duration_us = self._duration_us(ctx)
@@ -255,7 +263,7 @@ class GuardrailChain:
         else:
             try:
                 value = check(arg)
-            except Exception:
+            except Exception:  # a check that overran and then failed is reported as the timeout it was
                 if self._clock() - started > budget:  # it overran first: report the timeout
                     raise CheckTimeoutError(f"check ran past its {budget * 1000:.0f} ms budget") from None
                 raise
@@ -286,7 +294,10 @@ class GuardrailChain:
 
     def _emit(self, ctx: GuardrailContext, action: str, **detail: Any) -> None:
         payload = {"tool": ctx.tool_name, "conversation_id": ctx.conversation_id, "call_id": ctx.call_id, **detail}
-        self._audit.emit(AuditEvent(category="tool", action=action, actor=ctx.user_id, detail=payload))
+        try:
+            self._audit.emit(AuditEvent(category="tool", action=action, actor=ctx.user_id, detail=payload))
+        except Exception:  # the decision stands; a sink that cannot take an event is reported loudly
+            log.exception("audit sink refused %s for call %s of %s", action, ctx.call_id, ctx.tool_name)
 
     def _started(self, ctx: GuardrailContext) -> None:
         self._starts[ctx.call_id] = self._clock()

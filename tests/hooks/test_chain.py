@@ -312,3 +312,15 @@ def test_noop_hook_allows_and_passes_results_through() -> None:
     assert run(hook.before_tool_execution(ctx)).allow
     assert run(hook.after_tool_execution(ctx, {"x": 1})).output == {"x": 1}
     NoopAuditSink().emit(None)  # type: ignore[arg-type]
+
+
+class _RefusingSink:
+    def emit(self, event: AuditEvent) -> None:  # noqa: ARG002 - the AuditSink signature
+        raise RuntimeError("disk full")
+
+
+def test_a_failing_audit_sink_never_turns_a_block_into_an_allow(caplog: pytest.LogCaptureFixture) -> None:
+    chain = GuardrailChain(_config(), audit=_RefusingSink())
+    result = run(chain.before_tool_execution(_ctx("rm_rf", {"path": "/"})))
+    assert (result.allow, result.rule) == (False, "unknown-tool")
+    assert "audit sink refused tool.blocked" in caplog.text
