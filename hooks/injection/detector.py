@@ -40,7 +40,7 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hooks.injection.normalize import DEFAULT_MAX_DECODED, Normalized, normalize_detailed
-from hooks.injection.signals import RULES, SIGNALS, TOKEN_BYTES, Signal
+from hooks.injection.signals import EMBED_MIN_CHARS, RULES, SIGNALS, SPARSE_BASE, SPARSE_CHARS, TOKEN_BYTES, Signal
 
 __all__ = ["DEFAULT_THRESHOLD", "InjectionConfig", "InjectionDetector", "InjectionVerdict", "SignalHit"]
 
@@ -219,10 +219,22 @@ class _Text:
 def _record(signal: Signal, doc: _Text, match: re.Match[str], out: list[_Hit], seen: set[tuple[int, int]]) -> None:
     if signal.verbs and not doc.has_word_before(signal.verbs, match.start(), signal.verb_window):
         return
+    if signal.embedded and not _embedded(doc.text, match.start(), match.end()):
+        return
     key = (id(signal), match.start())
     if key not in seen:
         seen.add(key)
         out.append(_Hit(signal.rule, signal.weight, match.start(), match.end()))
+
+
+_SENTENCE_END: Final = re.compile(r"[.?!]")
+
+
+def _embedded(text: str, start: int, end: int) -> bool:
+    """Does ``text`` hold at least ``EMBED_MIN_CHARS`` characters outside the sentence of the match?"""
+    stop = _SENTENCE_END.search(text, end, end + 300)
+    sentence_end = stop.end() if stop else min(len(text), end + 300)
+    return len(text) - (sentence_end - start) >= EMBED_MIN_CHARS
 
 
 def _try(signal: Signal, doc: _Text, span: tuple[int, int], out: list[_Hit], seen: set[tuple[int, int]]) -> None:
@@ -239,6 +251,8 @@ def _try(signal: Signal, doc: _Text, span: tuple[int, int], out: list[_Hit], see
             _record(signal, doc, match, out, seen)
         return
     n = len(hay)
+    if signal.sparse and sum(map(doc.low.count, signal.markers)) > SPARSE_BASE + n // SPARSE_CHARS:
+        return
     spans: list[tuple[int, int]] = []
     whole = lo == 0 and hi >= n
     stop = -1 if whole else hi
@@ -246,6 +260,9 @@ def _try(signal: Signal, doc: _Text, span: tuple[int, int], out: list[_Hit], see
         (pos, len(anchor)) for anchor in signal.anchors & doc.present for pos in doc.positions(anchor, lo, stop)
     ]
     occurrences += [(pos, len(marker)) for marker in signal.markers for pos in doc.marker_positions(marker, lo, stop)]
+    if signal.capital:
+        text = doc.text
+        occurrences = [(pos, size) for pos, size in occurrences if text[pos].isupper()]
     prefix, window, low = signal.prefix, signal.prefix_window, doc.low
     doc.attempts_left -= len(occurrences)
     if doc.attempts_left < 0:
@@ -261,6 +278,8 @@ def _try(signal: Signal, doc: _Text, span: tuple[int, int], out: list[_Hit], see
             at = signal.pattern.match(hay, pos)
             if at:
                 _record(signal, doc, at, out, seen)
+        elif signal.heads:
+            _try_heads(signal, doc, (max(0, pos - signal.before), min(n, pos + size + signal.after)), out, seen)
         else:
             spans.append((max(0, pos - signal.before), min(n, pos + size + signal.after)))
     if not spans:
@@ -276,6 +295,20 @@ def _try(signal: Signal, doc: _Text, span: tuple[int, int], out: list[_Hit], see
     for start, end in merged:
         for match in signal.pattern.finditer(hay, start, end):
             _record(signal, doc, match, out, seen)
+
+
+def _try_heads(signal: Signal, doc: _Text, span: tuple[int, int], out: list[_Hit], seen: set[tuple[int, int]]) -> None:
+    """Match ``signal`` where one of its ``heads`` starts a word in ``span`` (original-case text)."""
+    start, end = span
+    text = doc.text
+    for head in signal.heads:
+        i = text.find(head, start, end)
+        while i != -1:
+            if i == 0 or not text[i - 1].isalnum():
+                at = signal.pattern.match(text, i, end)
+                if at:
+                    _record(signal, doc, at, out, seen)
+            i = text.find(head, i + 1, end)
 
 
 def _better(a: _Hit, b: _Hit) -> bool:

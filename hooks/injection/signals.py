@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["RULES", "SIGNALS", "TOKEN_BYTES", "Signal"]
+__all__ = ["EMBED_MIN_CHARS", "RULES", "SIGNALS", "SPARSE_BASE", "SPARSE_CHARS", "TOKEN_BYTES", "Signal"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,24 @@ class Signal:
     """If given, an anchor occurrence is tried only when one of these substrings occurs in the ``prefix_window``
     characters before it (a cheap filter for common anchors, e.g. "your" before "reply")."""
     prefix_window: int = 0
+    embedded: bool = False
+    capital: bool = False
+    heads: tuple[str, ...] = ()
+    """For a marker signal: case-sensitive words the match must start with. Instead of searching the whole
+    ``before`` window, the pattern is tried only where one of them starts a word in it (a few ``str.find``)."""
+    sparse: bool = False
+    """Skip the signal when its markers are dense (more than ``SPARSE_BASE`` + one per ``SPARSE_CHARS`` characters):
+    a text full of "?" (mojibake, placeholders) is not prose with a question planted in it, and trying every
+    occurrence would cost far more than the scan budget allows."""
+    """Try only the anchor occurrences that start with a capital letter (a common word starting a sentence)."""
+    """A match counts only inside a larger text: at least ``EMBED_MIN_CHARS`` characters outside its sentence. A
+    stand-alone request ("Write a poem about the sea.") is how a user talks to the model; the same request inside an
+    email or a page is addressed to whoever processes that data."""
 
+
+EMBED_MIN_CHARS = 80
+SPARSE_BASE = 8
+SPARSE_CHARS = 500
 
 # Token boundaries for anchor lookup, on the ASCII-encoded text (non-ASCII characters encoded as "?"): every byte
 # but ASCII letters, digits and "_" becomes a space, one byte for one character, so offsets are kept.
@@ -137,6 +154,7 @@ def near(
     region: bool = False,
     prefix: tuple[str, ...] = (),
     prefix_window: int = 0,
+    embedded: bool = False,
 ) -> Signal:
     """A signal searched within ``before``/``after`` characters of one of its anchor tokens (single words)."""
     if isinstance(anchors, str):
@@ -163,6 +181,23 @@ def near(
         region,
         prefix,
         prefix_window,
+        embedded,
+    )
+
+
+def _task(anchors: str, pattern: str) -> Signal:
+    """A "task-request" signal (weight 0.5): matched at a capitalised anchor word, in the original-case text, and
+    counted only inside a larger text (``embedded``)."""
+    words = anchors.split()
+    return Signal(
+        "task-request",
+        0.5,
+        re.compile(pattern),
+        _words(*words),
+        True,
+        cased=True,
+        embedded=True,
+        capital=True,
     )
 
 
@@ -254,6 +289,69 @@ _LANGS = (
     "rhyme", "rhymes", "caps", "uppercase", "capital", "lowercase", "json", "riddles", "shakespearean", "reverse",
     "backwards", "caesar", "rot13", "cipher", "latin",
 )  # fmt: skip
+
+# A stand-alone task (see "task-request"): the start of a sentence not preceded by "please"; creative genres;
+# textbook topics; language names; no first/second person in the rest of the clause.
+_TASK_START = r"(?=[A-Z])(?<![,;] )(?<!please )"
+_GENRE = _alt(
+    "poem", "haiku", "limerick", "sonnet", "song", "lyric", "ballad", "story", "short story", "tale", "fable",
+    "essay", "speech", "monologue", "letter", "introduction", "blog post", "article", "joke", "riddle", "slogan",
+    "script", "screenplay", "narrative", "verse", "rap", "anecdote", "biography", "eulogy", "toast", "ode",
+    "tweet", "caption", "tagline", "jingle", "advertisement", "product description", "dialogue", "recipe",
+)  # fmt: skip
+_TOPIC = _alt(
+    "theory", "theories", "process", "processes", "concept", "concepts", "lifecycle", "life cycle", "plot",
+    "history", "causes", "cause", "principles?", "basics", "fundamentals", "differences?", "origins?", "functions",
+    "mechanisms?", "laws?", "cycle", "events", "stages", "phases", "significance", "themes?", "meaning", "capital",
+    "structure", "evolution", "effects", "benefits", "advantages", "rules of", "works?", "ideas?", "symptoms",
+    "anatomy",
+)  # fmt: skip
+_LANG_NAMES = (
+    r"(?i:french|spanish|german|italian|chinese|mandarin|japanese|russian|korean|arabic|portuguese|dutch|hindi"
+    r"|english|greek|latin|swedish|polish|turkish|hebrew|vietnamese|thai|indonesian|swahili|norwegian|danish"
+    r"|finnish|czech|hungarian|romanian|ukrainian|persian|urdu|bengali)"
+)
+_QUOTED = r"""(?:"[^"]{1,60}"|'[^']{1,60}')"""
+# Material the writer and reader share ("the two proposals", "this process", "the attached report").
+_NOT_SHARED = (
+    r"(?![^.?!]{0,160}\b(?:this|these|those|that|both|two|attached|enclosed|proposed|current|latest|new|previous"
+    r"|last|next|above|below|said|mentioned|[Tt]his|[Tt]hese|[Tt]hose|[Tt]hat|[Bb]oth)\b)"
+)
+_NO_PERSON = r"(?![^.?!]{0,100}\b(?:[Ii]|[Yy]ou|[Yy]our|[Ww]e|[Oo]ur|[Uu]s|[Mm]y|[Mm]e)\b)"
+
+_TASK_CREATE = (
+    rf"(?:Write|Compose|Draft|Provide) (?i:(?:an? |some )(?:[a-z-]+ ){{0,3}}?"
+    rf"{_GENRE}s? (?:about|on|for|describing|based on|that|to|of|requesting|celebrating|inspired by|explaining)\b)"
+)
+_TASK_EXPLAIN = (
+    rf"(?:Explain|Describe|Summari[sz]e) (?i:(?:the |how |what |why )(?:[a-z'-]+ ){{0,3}}?"
+    rf"{_TOPIC}\b)|Explain (?:what|how|why) "
+)
+_TASK_QUESTION = (
+    rf"What (?:is|are|was|were) the (?:[a-z-]+ ){{0,2}}?{_TOPIC} (?:of|between|in)\b"
+    r"|Who (?:wrote|invented|discovered|painted|composed|directed|founded|built|designed|developed)\b"
+    r"|How (?:do|does|did) (?:[a-z-]+ ){1,3}?(?:work|form|grow|evolve|function)(?=\?)"
+    r"|What (?:is|are) the capital\b"
+    r"|(?:What|Which|Who) (?:is|was|are|were) the (?:tallest|largest|longest|highest|smallest|oldest|deepest|biggest"
+    r"|fastest|most populous|first (?:person|man|woman))\b"
+    r"|How (?:do|can) I (?:[a-z-]+ ){1,6}?in (?:Python|JavaScript|Java|PHP|C\+\+|SQL|Rust|Go|Ruby|TypeScript|C#)\b"
+    r"|How do I (?:solve|calculate|compute|derive|prove|find the)\b"
+)
+_TASK_TRANSLATE = (
+    rf"Translate {_QUOTED} (?i:(?:to|into) {_LANG_NAMES}\b)"
+    rf"|Translate (?i:(?:the following|this|these|that)? ?(?:[a-z]+ )?(?:to|into) {_LANG_NAMES}\b"
+    r"|the following (?:sentence|phrase|word|text|paragraph)s?\b)"
+    rf"|(?:What(?:'s| is)|How do you say|How would you say) {_QUOTED} (?:in|into) {_LANG_NAMES}\b"
+    rf"|What does {_QUOTED} mean in {_LANG_NAMES}\b"
+    rf"|Convert (?i:(?:[a-z]+ ){{0,3}}?){_QUOTED} (?:in|into|to) {_LANG_NAMES}\b"
+    rf"|(?:Provide|Give|What is) the {_LANG_NAMES} (?:equivalent|translation|word)s? (?:for|of)\b"
+)
+_TASK_CODE = (
+    r"(?:[Ss]how me|[Pp]rovide|[Gg]ive me|[Ww]rite) (?i:an? (?:[a-z-]+ ){0,3}?"
+    r"(?:example|function|snippet|program|script|code sample|class|query) (?:[a-z-]+ ){0,5}?"
+    r"(?:to|of how|in|that|using|for)\b)(?i:[^.?!]{0,80}\b(?:python|javascript|java|php|c\+\+|sql|mysql|rust|go|ruby"
+    r"|typescript|factorial|fibonacci|recursion|sort|algorithm|array|string|number|list)\b)"
+)
 
 _OVERRIDE_HEADS = (
     "ignore",
@@ -1108,6 +1206,38 @@ SIGNALS: tuple[Signal, ...] = (
         r"|transactions?)|standing orders?)\b",
         seed=False,
     ),
+    # ------------------------------------------------------- a stand-alone task for whoever processes the text
+    # Data (an email, a page) that carries a self-contained request for generic content - a poem, an explanation
+    # of a textbook topic, a phrase in another language, a code sample - addresses the model reading it, not the
+    # human recipient: people asking each other for work name their own material ("the attached contract", "the
+    # meeting notes"), address the reader ("you", "your") and say "please". Each pattern needs a sentence-initial
+    # capitalised head not preceded by "please", a generic (textbook/creative) object and, for explanations and
+    # questions, no first/second-person pronoun nor pointer to shared material ("this", "the two", "attached") in
+    # the clause. A request that is the whole text ("Write a poem about the sea.") is how a user talks to the
+    # model, not an injection: every task-request match needs other content around it (``embedded``). The heads
+    # are few and the signal is tried only at capitalised ones (``capital``), to keep the scan within budget.
+    _task(
+        "write compose draft provide explain describe summarize summarise translate",
+        rf"{_TASK_START}(?:{_TASK_CREATE}|{_NOT_SHARED}(?:{_TASK_EXPLAIN}){_NO_PERSON}|{_TASK_TRANSLATE}|{_TASK_CODE})",
+    ),
+    # Questions are found from their question mark (rare in data) rather than from common words (what, how).
+    Signal(
+        "task-request",
+        0.5,
+        re.compile(
+            rf"{_TASK_START}(?:{_NOT_SHARED}(?:{_TASK_QUESTION}){_NO_PERSON}|{_TASK_TRANSLATE}"
+            rf"|(?:Can|Could) you (?:{_TASK_CODE}))"
+        ),
+        frozenset(),
+        False,
+        before=100,
+        after=1,
+        cased=True,
+        markers=("?",),
+        embedded=True,
+        heads=("What", "Who", "Which", "How", "Can", "Could", "Translate", "Convert", "Provide", "Give"),
+        sparse=True,
+    ),
     # --------------------------------------------------------------------------------- decoding games
     lead(
         "encoded-payload",
@@ -1145,5 +1275,6 @@ RULES: tuple[str, ...] = (
     "authority-urgency",
     "directive-label",
     "action-request",
+    "task-request",
 )
 """Every rule a signal can name, strongest behaviour first (breaks ties between equal weights)."""
