@@ -46,8 +46,7 @@ class KeylessSignature(StrictModel):
 
     @model_validator(mode="after")
     def _one_subject(self) -> KeylessSignature:
-        given = [name for name in ("subject", "subjectRegExp") if getattr(self, _snake(name))]
-        if len(given) != 1:
+        if len(_given(self, subject="subject", subjectRegExp="subject_reg_exp")) != 1:
             raise CrossFieldError(
                 "imageSignature.keyless",
                 {"subject": self.subject, "subjectRegExp": self.subject_reg_exp},
@@ -57,8 +56,9 @@ class KeylessSignature(StrictModel):
         return self
 
 
-def _snake(name: str) -> str:
-    return {"subject": "subject", "subjectRegExp": "subject_reg_exp"}[name]
+def _given(model: StrictModel, **fields: str) -> list[str]:
+    """The config keys (camelCase names of ``fields``) whose attribute is set (not None, not empty), in order."""
+    return [key for key, attribute in fields.items() if getattr(model, attribute) not in (None, "")]
 
 
 class ImageSignatureConfig(StrictModel):
@@ -69,7 +69,7 @@ class ImageSignatureConfig(StrictModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ImageSignatureConfig:
-        if (self.keys is None) == (self.keyless is None):
+        if len(_given(self, keys="keys", keyless="keyless")) != 1:
             raise CrossFieldError(
                 "imageSignature",
                 None,
@@ -139,7 +139,7 @@ class SecretStoreConfig(StrictModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretStoreConfig:
-        given = [name for name in ("vault", "aws", "azure") if getattr(self, name) is not None]
+        given = _given(self, vault="vault", aws="aws", azure="azure")
         if len(given) != 1:
             problem = f"two secret providers at once ({', '.join(given)})" if given else "no secret provider"
             raise CrossFieldError("secretStore", given, f"has {problem}; choose exactly one of vault, aws, azure")

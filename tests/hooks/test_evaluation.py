@@ -81,34 +81,17 @@ def test_reader_handles_gzip_and_names_bad_lines(tmp_path: Path) -> None:
         read_labelled_rows(tmp_path / "missing.jsonl", text_field="text", label_field="label", positive="x")
 
 
+def _eval_cli(path: Path, *extra: str, positive: str = "injection") -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "bakerst_hardened.cli", "guardrails", "eval", "--input", str(path),
+               "--text-field", "text", "--label-field", "label", "--positive", positive, *extra]  # fmt: off
+    return subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO_ROOT)
+
+
 @pytest.mark.slow
 def test_cli_prints_json_and_writes_decisions_in_input_order(tmp_path: Path) -> None:
     path = _write(tmp_path / "rows.jsonl", _rows())
     decisions = tmp_path / "decisions.jsonl"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bakerst_hardened.cli",
-            "guardrails",
-            "eval",
-            "--input",
-            str(path),
-            "--text-field",
-            "text",
-            "--label-field",
-            "label",
-            "--positive",
-            "injection",
-            "--decisions",
-            str(decisions),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=REPO_ROOT,
-    )
+    proc = _eval_cli(path, "--decisions", str(decisions), "--json")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert {"recall", "fpr", "p50_ms", "p99_ms", "unique_positives", "unique_negatives"} <= set(summary)
@@ -121,26 +104,6 @@ def test_cli_prints_json_and_writes_decisions_in_input_order(tmp_path: Path) -> 
 @pytest.mark.slow
 def test_cli_bad_input_exits_2_naming_the_problem(tmp_path: Path) -> None:
     (tmp_path / "x.jsonl").write_text('{"a": 1}\n')
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bakerst_hardened.cli",
-            "guardrails",
-            "eval",
-            "--input",
-            str(tmp_path / "x.jsonl"),
-            "--text-field",
-            "text",
-            "--label-field",
-            "label",
-            "--positive",
-            "y",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=REPO_ROOT,
-    )
+    proc = _eval_cli(tmp_path / "x.jsonl", positive="y")
     assert proc.returncode == 2
     assert "field 'text' is missing" in proc.stderr
