@@ -1,8 +1,9 @@
 """``bakerst-hardened``: the operator's command line.
 
 Subcommands:
-  render --stack NAME --out DIR [--project DIR] [--config K=V]... [--json]
-      Render a stack offline to plain Kubernetes YAML (no cluster, no Pulumi CLI).
+  render --stack NAME --out DIR [--project DIR] [--config K=V]... [--policy-config FILE] [--json]
+      Render a stack offline to plain Kubernetes YAML (no cluster, no Pulumi CLI) and run the policy pack
+      over it; exit 3 when a mandatory policy is violated.
   guardrails eval --input FILE --text-field F --label-field L --positive V [--kind output|input] [--json]
       Run the real guardrail chain over a labelled file: recall, false-positive rate, latency.
   audit keygen|emit|verify
@@ -22,6 +23,7 @@ from typing import Any, TextIO
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_CONFIG = 2
+EXIT_POLICY_VIOLATION = 3
 
 
 def _default_project_dir() -> Path:
@@ -56,7 +58,14 @@ def _parser() -> argparse.ArgumentParser:
         help="override one config value for this render, as `pulumi config set` would (repeatable); "
         'objects as JSON, e.g. --config \'bakerst:admission={"failureAction": "Audit"}\'',
     )
-    render.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    render.add_argument(
+        "--policy-config",
+        type=Path,
+        default=None,
+        help="policy pack config JSON, as `pulumi preview --policy-pack-config` takes "
+        "(default: policies/config/<stack>.json when it exists)",
+    )
+    render.add_argument("--json", action="store_true", help="print the summary and policy report as JSON on stdout")
 
     guardrails = sub.add_parser("guardrails", help="guardrail chain tools").add_subparsers(
         dest="guardrails_command", required=True
@@ -108,10 +117,12 @@ def _print_human(summary: dict[str, Any], out_dir: Path, seconds: float, stream:
 
 def _render(args: argparse.Namespace) -> int:
     # Imported here so that `--help` and other subcommands do not pay for the Pulumi SDK import.
-    from bakerst_hardened.recording_mocks import KubectlMissingError
+    from bakerst_hardened.policy_check import REPORT_FILE, check_render
+    from bakerst_hardened.recording_mocks import KubectlMissingError, RecordingMocks
     from bakerst_hardened.render import RenderError, run_program, write_render
     from bakerst_hardened.stack_file import StackFileError, parse_override
     from components.config_errors import StackConfigError
+    from policies.offline import PolicyConfigError, format_report
 
     project_dir: Path = args.project or _default_project_dir()
     started = time.perf_counter()
@@ -121,9 +132,16 @@ def _render(args: argparse.Namespace) -> int:
 
     try:
         overrides = dict(parse_override(text) for text in args.config)
-        result = run_program(project_dir, args.stack, progress=progress, config_overrides=overrides)
-        progress(f"writing {len(result.manifests)} objects to {args.out}")
-        summary = write_render(result, args.out)
+        mocks = RecordingMocks()
+        result = run_program(project_dir, args.stack, progress=progress, config_overrides=overrides, mocks=mocks)
+        progress(f"running the policy pack over {len(mocks.resources)} resources")
+        report, config_path = check_render(result, mocks, project_dir, args.policy_config)
+        policy_summary = {**report.as_dict(), "config": str(config_path) if config_path else None}
+        progress(f"writing {len(result.manifests)} objects and {REPORT_FILE} to {args.out}")
+        summary = write_render(result, args.out, extra_files={REPORT_FILE: policy_summary})
+    except PolicyConfigError as exc:
+        _fail(args, "policy-config", str(exc), [])
+        return EXIT_BAD_CONFIG
     except StackConfigError as exc:
         _fail(args, "config", str(exc), [str(issue) for issue in exc.issues])
         return EXIT_BAD_CONFIG
@@ -133,13 +151,26 @@ def _render(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     if args.json:
         json.dump(
-            {"ok": True, "seconds": round(seconds, 3), "outDir": str(args.out.resolve()), **summary},
+            {
+                "ok": report.ok,
+                "seconds": round(seconds, 3),
+                "outDir": str(args.out.resolve()),
+                **summary,
+                "policyReport": policy_summary,
+            },
             sys.stdout,
             indent=2,
         )
         print()
     else:
         _print_human(summary, args.out, seconds, sys.stdout)
+        print(format_report(report), file=sys.stdout)
+    if not report.ok:
+        print(
+            f"error: {report.mandatory_violations} mandatory policy violation(s); see {args.out / REPORT_FILE}",
+            file=sys.stderr,
+        )
+        return EXIT_POLICY_VIOLATION
     return EXIT_OK
 
 

@@ -68,8 +68,12 @@ def type_name(annotation: Any, metadata: list[Any] | None = None) -> str:
         if type_name(key) == "label key":
             return "map of labels"
         return f"map of {type_name(key)} to {type_name(value)}"
+    if variants := _variants(annotation):
+        return "object, by `type`: " + " \\| ".join(f"`{tag}`" for tag, _ in variants)
     if annotation is bool:
         return "boolean"
+    if annotation is float:
+        return "number" + _bounds(metadata)
     if annotation is int:
         return "integer" + _bounds(metadata)
     if annotation is Decimal:
@@ -97,6 +101,22 @@ def _default(info: FieldInfo) -> str:
     return f"`{text}`" if len(text) <= _MAX_DEFAULT else "see `components/`"
 
 
+def _variants(annotation: Any) -> list[tuple[str, type[BaseModel]]]:
+    """``[(type tag, model)]`` of a union of models discriminated by a ``type`` literal ([] otherwise)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    args = typing.get_args(annotation)
+    if not args or not all(isinstance(a, type) and issubclass(a, BaseModel) for a in args):
+        return []
+    out = []
+    for model in args:
+        tag = model.model_fields.get("type")
+        if tag is None or typing.get_origin(tag.annotation) is not typing.Literal:
+            return []
+        out.append((str(typing.get_args(tag.annotation)[0]), model))
+    return out
+
+
 def _model_of(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
     """The model class of ``Model`` or ``Model | None`` (and whether it is optional)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -121,6 +141,12 @@ def _rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str]
             description = (info.description or inner.__doc__ or "").strip().splitlines()[0]
             rows.append((key, "object (optional)" if optional else "object", "", description))
             rows.extend(_rows(inner, f"{key}."))
+        elif typing.get_origin(annotation) is list and (variants := _variants(typing.get_args(annotation)[0])):
+            rows.append(
+                (key, f"list of {type_name(typing.get_args(annotation)[0])}", _default(info), info.description or "")
+            )
+            for tag, variant in variants:
+                rows.extend(r for r in _rows(variant, f"{key}[type={tag}].") if not r[0].endswith(".type"))
         elif value_model is not None:
             rows.append((key, f"map of name to {value_model.__name__}", _default(info), info.description or ""))
             rows.extend(_rows(value_model, f"{key}.<name>."))

@@ -215,8 +215,9 @@ def _looks_like_render(directory: Path) -> bool:
     return (directory / SUMMARY_FILE).is_file()
 
 
-def write_render(result: RenderResult, out_dir: Path) -> dict[str, Any]:
-    """Write every object and ``summary.json`` to ``out_dir``, all or nothing.
+def write_render(result: RenderResult, out_dir: Path, extra_files: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Write every object and ``summary.json`` (and each of ``extra_files``, name to JSON value) to ``out_dir``,
+    all or nothing.
 
     The files are written to a temporary sibling directory first and moved into place at the end.
     An existing ``out_dir`` is replaced only if it is empty or holds an earlier render.
@@ -238,6 +239,8 @@ def write_render(result: RenderResult, out_dir: Path) -> dict[str, Any]:
             files.append(relative.as_posix())
         summary = summarize(result, files)
         (staging / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        for name, value in (extra_files or {}).items():
+            (staging / name).write_text(json.dumps(value, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         staging.rename(out_dir)

@@ -3,7 +3,8 @@
 Four policies, each matching the app and task namespaces:
 
 * ``require-image-signature``: every image from the allowed registries must carry a valid signature
-  (cosign keys or a keyless identity); the tag is resolved to a digest and the digest verified;
+  (cosign keys or a keyless identity) and, unless ``imageSignature.sbomAttestation`` is ``none``, an SBOM
+  attestation signed by the same identity; the tag is resolved to a digest and the digest verified;
 * ``restrict-registries``: images only from the configured registries;
 * ``enforce-labels``: the project's labels on every workload, Service, NetworkPolicy and RBAC object;
 * ``pod-security-restricted``: the Pod Security ``restricted`` profile, pinned version.
@@ -65,9 +66,35 @@ def attestor_entries(signature: ImageSignatureConfig) -> list[dict[str, Any]]:
     return [{"keyless": entry}]
 
 
+#: in-toto predicate types of the SBOM formats Kyverno can be asked to verify.
+SBOM_PREDICATE_TYPES = {"cyclonedx": "https://cyclonedx.org/bom", "spdx": "https://spdx.dev/Document"}
+
+
+def sbom_attestations(signature: ImageSignatureConfig) -> list[dict[str, Any]]:
+    """The attestation an image must carry: an SBOM signed by the same identity as the image."""
+    if signature.sbom_attestation == "none":
+        return []
+    return [
+        {
+            "type": SBOM_PREDICATE_TYPES[signature.sbom_attestation],
+            "attestors": [{"count": 1, "entries": attestor_entries(signature)}],
+        }
+    ]
+
+
 def image_signature_spec(args: AdmissionPoliciesArgs) -> dict[str, Any]:
     # Kyverno refuses mutateDigest with an Audit failure action (it would mutate without verifying).
     enforce = args.failure_action == "Enforce"
+    verify: dict[str, Any] = {
+        "imageReferences": [f"{registry}/*" for registry in args.registries],
+        "failureAction": args.failure_action,
+        "mutateDigest": enforce,
+        "verifyDigest": True,
+        "required": True,
+        "attestors": [{"count": 1, "entries": attestor_entries(args.signature)}],
+    }
+    if attestations := sbom_attestations(args.signature):
+        verify["attestations"] = attestations
     return {
         "background": args.background,
         "webhookTimeoutSeconds": 30,
@@ -75,16 +102,7 @@ def image_signature_spec(args: AdmissionPoliciesArgs) -> dict[str, Any]:
             {
                 "name": "verify-image-signatures",
                 "match": _match(["Pod"], args.namespaces),
-                "verifyImages": [
-                    {
-                        "imageReferences": [f"{registry}/*" for registry in args.registries],
-                        "failureAction": args.failure_action,
-                        "mutateDigest": enforce,
-                        "verifyDigest": True,
-                        "required": True,
-                        "attestors": [{"count": 1, "entries": attestor_entries(args.signature)}],
-                    }
-                ],
+                "verifyImages": [verify],
             }
         ],
     }

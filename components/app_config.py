@@ -66,6 +66,10 @@ class ImageSignatureConfig(StrictModel):
 
     keys: KeySignature | None = Field(default=None, description="Cosign public keys.")
     keyless: KeylessSignature | None = Field(default=None, description="Keyless (Sigstore) identity.")
+    sbom_attestation: Literal["cyclonedx", "spdx", "none"] = Field(
+        default="cyclonedx",
+        description="SBOM attestation every image must carry, signed by the same identity (`none`: not required).",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ImageSignatureConfig:

@@ -15,11 +15,13 @@ from components.app_hardening import HardeningSettings
 from components.baker_street_app import BakerStreetApp, BakerStreetAppArgs
 from components.brain_task_access import BrainTaskAccess, BrainTaskAccessArgs
 from components.external_secrets import ExternalSecrets, ExternalSecretsArgs
+from components.hooks_runtime import HooksRuntime, HooksRuntimeArgs
 from components.labels import standard_labels
 from components.stack_config import StackConfig
 from components.task_namespace import TaskNamespace, TaskNamespaceArgs
 from components.task_network_policies import TaskNetworkPolicies, TaskNetworkPoliciesArgs
 from components.upstream import UpstreamBase
+from hooks.guardrails.config import GuardrailConfig
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class HardenedPlatformArgs:
     config: StackConfig
     upstream: UpstreamBase | None = None
     """The upstream app to deploy (``components.upstream.load_upstream``); None deploys no app."""
+    guardrails: GuardrailConfig | None = None
+    """The guardrail chain (``components.hooks_runtime.load_guardrails``); None: the default chain."""
 
 
 def hardening_settings(cfg: StackConfig, labels: dict[str, str]) -> HardeningSettings:
@@ -140,6 +144,20 @@ class HardenedPlatform(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
+        self.hooks_runtime = HooksRuntime(
+            f"{name}-hooks",
+            HooksRuntimeArgs(
+                name=cfg.hooks_runtime.config_map,
+                namespace=cfg.app_namespace,
+                audit=cfg.audit,
+                rate_limits=cfg.rate_limits,
+                budgets=cfg.budgets,
+                guardrails=args.guardrails if args.guardrails is not None else GuardrailConfig(),
+                labels=labels,
+            ),
+            opts=after_app,
+        )
+
         self.exports: dict[str, Any] = {
             "environment": cfg.environment,
             "appNamespace": cfg.app_namespace,
@@ -155,5 +173,7 @@ class HardenedPlatform(pulumi.ComponentResource):
             # Runtime governance settings, for the hooks runtime and the stack policies.
             "rateLimits": cfg.rate_limits.model_dump(by_alias=True, mode="json"),
             "budgets": cfg.budgets.model_dump(by_alias=True, mode="json"),
+            "hooksConfigMap": self.hooks_runtime.config_map_name,
+            "auditSinks": [sink.type for sink in cfg.audit.sinks],
         }
         self.register_outputs(self.exports)

@@ -40,6 +40,7 @@ from components.config_types import (
 )
 from components.quantity import parse_quantity
 from components.supported import KYVERNO_NEWEST_PSS_MINOR, OLDEST_KUBERNETES_MINOR
+from hooks.audit.config import AuditRuntimeConfig
 
 __all__ = ["CONFIG_NAMESPACE", "CrossFieldError", "StackConfig"]
 
@@ -165,6 +166,25 @@ class BudgetsConfig(StrictModel):
     )
 
 
+class GuardrailsConfig(StrictModel):
+    """The guardrail chain the hooks runtime runs at every tool call."""
+
+    config_file: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Guardrail chain YAML (tools, schemas, risk rules), relative to the project; validated at "
+        "`pulumi up`. Unset: the default chain (all five checks, every tool unknown and so blocked).",
+    )
+
+
+class HooksRuntimeConfig(StrictModel):
+    """Where the rendered hooks runtime configuration lives."""
+
+    config_map: DnsLabel = Field(
+        default="bakerst-hooks", description="ConfigMap in the app namespace holding audit/governance/guardrails YAML."
+    )
+
+
 class StackConfig(StrictModel):
     """Every ``bakerst:*`` key of a stack."""
 
@@ -188,6 +208,12 @@ class StackConfig(StrictModel):
     brain_access: BrainAccessConfig = Field(default_factory=BrainAccessConfig)
     rate_limits: RateLimitsConfig = Field(default_factory=RateLimitsConfig)
     budgets: BudgetsConfig = Field(default_factory=BudgetsConfig)
+    audit: AuditRuntimeConfig = Field(
+        default_factory=AuditRuntimeConfig,
+        description="The hooks runtime's audit trail: tamper evidence, flush cadence, sinks.",
+    )
+    guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig)
+    hooks_runtime: HooksRuntimeConfig = Field(default_factory=HooksRuntimeConfig)
     base_dir: str | None = Field(
         default=None,
         min_length=1,

@@ -308,6 +308,7 @@ def test_platform_composes_components_with_every_object_labelled_and_named() -> 
     mocks = run_under_mocks(lambda: HardenedPlatform("bakerst", HardenedPlatformArgs(config=cfg)))
     components = sorted(r.type for r in mocks.resources if not r.custom)  # registration order is not a contract
     assert components == [
+        "bakerst:hooks:HooksRuntime",
         "bakerst:platform:HardenedPlatform",
         "bakerst:security:BrainTaskAccess",
         "bakerst:security:TaskNamespace",
@@ -319,10 +320,11 @@ def test_platform_composes_components_with_every_object_labelled_and_named() -> 
             assert parent.endswith("::bakerst-test-test")  # the root stack
         elif not resource.custom:
             assert parent.split("::")[-2].endswith("bakerst:platform:HardenedPlatform"), parent
-        else:  # every Kubernetes object is a child of one of the security components
-            assert parent.split("::")[-2].split("$")[-1].startswith("bakerst:security:"), (resource.name, parent)
+        else:  # every Kubernetes object is a child of one of the security components or the hooks config
+            owner = parent.split("::")[-2].split("$")[-1]
+            assert owner.startswith(("bakerst:security:", "bakerst:hooks:")), (resource.name, parent)
     objects = kubernetes_objects(mocks)
-    assert len(objects) == 10
+    assert len(objects) == 11  # 10 isolation objects + the hooks runtime ConfigMap
     for obj in objects:
         labels = obj.inputs["metadata"]["labels"]
         assert labels["app.kubernetes.io/part-of"] == "baker-street"

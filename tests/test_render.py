@@ -45,16 +45,16 @@ def _objects(out: Path) -> list[tuple[str, dict[str, Any]]]:
 def test_one_file_per_object_grouped_by_namespace(enterprise: tuple[Path, dict[str, Any]]) -> None:
     out, summary = enterprise
     objects = _objects(out)
-    assert len(objects) == summary["objectCount"] == 54
+    assert len(objects) == summary["objectCount"] == 55
     for relative, obj in objects:
         scope = obj["metadata"].get("namespace", "_cluster")
         assert relative == f"{scope}/{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
-    assert summary["objectsByNamespace"] == {"_cluster": 8, "bakerst": 39, "bakerst-tasks": 7}
+    assert summary["objectsByNamespace"] == {"_cluster": 8, "bakerst": 40, "bakerst-tasks": 7}
     assert summary["objectsByKind"] == {
         "AdminNetworkPolicy": 1,
         "ClusterPolicy": 4,
         "ClusterSecretStore": 1,
-        "ConfigMap": 1,
+        "ConfigMap": 2,  # upstream nats-config + the hooks runtime config
         "Deployment": 8,
         "ExternalSecret": 3,
         "LimitRange": 1,
@@ -108,7 +108,7 @@ def test_every_object_passes_kubernetes_validate_strict(enterprise: tuple[Path, 
             continue  # validated against their CRD schemas in test_every_custom_resource_matches_its_crd
         kubernetes_validate.validate(obj, version, strict=True)  # raises on the first error
         checked += 1
-    assert checked == 45, f"expected 45 built-in objects validated against {version}, got {checked}"
+    assert checked == 46, f"expected 46 built-in objects validated against {version}, got {checked}"
 
 
 def _is_custom(obj: dict[str, Any]) -> bool:
@@ -174,7 +174,7 @@ def test_a_stack_with_no_config_renders_the_model_defaults(tmp_path: Path) -> No
         (project / name).write_text((REPO_ROOT / name).read_text())
     (project / "Pulumi.defaults.yaml").write_text("config: {}\n")
     summary = write_render(run_program(project, "defaults"), tmp_path / "out")
-    assert summary["objectCount"] == 9  # task isolation only: no app, no AdminNetworkPolicy by default
+    assert summary["objectCount"] == 10  # task isolation + hooks ConfigMap: no app, no AdminNetworkPolicy by default
     assert summary["exports"]["appDeployed"] is False
     assert summary["exports"]["budgets"] == {
         "dailyUsd": "50",
@@ -238,7 +238,7 @@ def test_cli_render_prints_a_readable_summary(tmp_path: Path) -> None:
     proc = _cli("render", "--stack", "enterprise", "--out", str(tmp_path / "out"), "--config", BASE_DIR_ARG)
     assert proc.returncode == 0, proc.stderr
     assert "Rendered stack 'enterprise'" in proc.stdout
-    assert "54 Kubernetes objects" in proc.stdout
+    assert "55 Kubernetes objects" in proc.stdout
     assert "running the Pulumi program under the SDK mock runtime" in proc.stderr  # progress
     assert (tmp_path / "out" / "summary.json").is_file()
 
@@ -249,7 +249,7 @@ def test_cli_render_json(tmp_path: Path) -> None:
     proc = _cli("render", "--stack", "enterprise", "--out", str(tmp_path / "out"), "--json", "--config", BASE_DIR_ARG)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert report["ok"] is True and report["objectCount"] == 54 and report["stack"] == "enterprise"
+    assert report["ok"] is True and report["objectCount"] == 55 and report["stack"] == "enterprise"
 
 
 @pytest.mark.slow

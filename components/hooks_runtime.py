@@ -1,0 +1,129 @@
+"""HooksRuntime: the hooks runtime's configuration as a ConfigMap in the app namespace.
+
+The stack is the one place where audit sinks, rate limits, budgets and the guardrail chain are decided; this
+component renders them into the files the runtime loads (``audit.yaml``, ``governance.yaml``,
+``guardrails.yaml``, each in the runtime's own schema) so that what the stack policies check is exactly what
+the runtime runs. The guardrail file named by ``bakerst:guardrails.configFile`` is read and validated by
+:func:`load_guardrails` before any resource is registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+from pydantic_core import to_jsonable_python
+
+from components.config_errors import ConfigIssue, StackConfigError
+from components.labels import component_labels
+from components.stack_config import CONFIG_NAMESPACE, BudgetsConfig, RateLimitsConfig, StackConfig
+from hooks.audit.config import AuditRuntimeConfig
+from hooks.guardrails.config import GuardrailConfig, GuardrailConfigError, parse_guardrail_config
+
+#: ``app.kubernetes.io/component`` of the ConfigMap; the policy pack finds it by this label.
+COMPONENT = "hooks-runtime-config"
+AUDIT_KEY = "audit.yaml"
+GOVERNANCE_KEY = "governance.yaml"
+GUARDRAILS_KEY = "guardrails.yaml"
+
+
+def load_guardrails(config: StackConfig) -> GuardrailConfig:
+    """The guardrail chain for this stack: the configured file (relative to the project), or the default."""
+    path_text = config.guardrails.config_file
+    if path_text is None:
+        return GuardrailConfig()
+    key = f"{CONFIG_NAMESPACE}:guardrails.configFile"
+    path = Path(path_text).expanduser()
+    resolved = path if path.is_absolute() else Path.cwd() / path
+    try:
+        data = yaml.safe_load(resolved.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise StackConfigError([ConfigIssue(key, path_text, f"cannot be read as YAML ({resolved}): {exc}")]) from None
+    try:
+        return parse_guardrail_config(data, str(resolved))
+    except GuardrailConfigError as exc:
+        raise StackConfigError([ConfigIssue(key, path_text, str(exc))]) from None
+
+
+def _yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
+
+
+def governance_document(rate_limits: RateLimitsConfig, budgets: BudgetsConfig) -> dict[str, Any]:
+    """``governance.yaml`` in the schema of ``hooks.governance.config.GovernanceConfig``."""
+    return {
+        "rateLimits": {
+            "perUserPerMinute": rate_limits.per_user_per_minute,
+            "globalPerMinute": rate_limits.global_per_minute,
+            "failureMode": "closed",
+        },
+        "budgets": {
+            "dailyUsd": str(budgets.daily_usd),
+            "monthlyUsd": str(budgets.monthly_usd),
+            "alertThreshold": str(budgets.alert_threshold),
+            "fallbackStrategy": budgets.fallback_strategy,
+        },
+    }
+
+
+def audit_document(audit: AuditRuntimeConfig) -> dict[str, Any]:
+    """``audit.yaml`` in the schema of ``hooks.audit.config.AuditRuntimeConfig``."""
+    return audit.model_dump(mode="json", by_alias=True)
+
+
+def _sets_sorted(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return sorted(_sets_sorted(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _sets_sorted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_sets_sorted(v) for v in value]
+    return value
+
+
+def guardrails_document(guardrails: GuardrailConfig) -> dict[str, Any]:
+    """``guardrails.yaml`` in the schema of ``hooks.guardrails.config.GuardrailConfig`` (sets sorted, so the
+    rendered ConfigMap is byte-identical from run to run)."""
+    data: dict[str, Any] = to_jsonable_python(_sets_sorted(guardrails.model_dump(mode="python", by_alias=True)))
+    return data
+
+
+@dataclass(frozen=True)
+class HooksRuntimeArgs:
+    """Inputs of ``HooksRuntime``."""
+
+    name: str
+    """Kubernetes name of the ConfigMap."""
+    namespace: str
+    """The app namespace."""
+    audit: AuditRuntimeConfig
+    rate_limits: RateLimitsConfig
+    budgets: BudgetsConfig
+    guardrails: GuardrailConfig
+    labels: Mapping[str, str]
+
+
+class HooksRuntime(pulumi.ComponentResource):
+    """The ConfigMap the hooks runtime (and the stack policies) read."""
+
+    def __init__(self, name: str, args: HooksRuntimeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("bakerst:hooks:HooksRuntime", name, {}, opts)
+        self.config_map = k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.name, namespace=args.namespace, labels=component_labels(args.labels, COMPONENT)
+            ),
+            data={
+                AUDIT_KEY: _yaml(audit_document(args.audit)),
+                GOVERNANCE_KEY: _yaml(governance_document(args.rate_limits, args.budgets)),
+                GUARDRAILS_KEY: _yaml(guardrails_document(args.guardrails)),
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.config_map_name: pulumi.Output[str] = self.config_map.metadata.apply(lambda m: m.name or "")
+        self.register_outputs({"configMapName": self.config_map_name})

@@ -1,0 +1,91 @@
+"""Resource quotas (BSH-QTA-01): a ResourceQuota and a LimitRange on the task namespace, and requests and
+limits on every container of the stack."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, ReportViolation, Severity
+
+from policies.k8s import as_list, container_label, containers, describe, get, kind_of, pod_spec
+from policies.rules._objects import objects, of_kind, task_namespaces
+from policies.spec import PolicySpec
+
+QUOTA_KEYS = {
+    "cpu": ("requests.cpu", "limits.cpu", "cpu"),
+    "memory": ("requests.memory", "limits.memory", "memory"),
+    "pods": ("pods", "count/pods"),
+}
+
+
+def task_quota(args: Any, report: ReportViolation) -> None:
+    objs = objects(args)
+    tasks = task_namespaces(objs)
+    if not tasks:
+        report("The stack has no task namespace (Namespace labelled app.kubernetes.io/component=task-namespace).", None)
+    for namespace in tasks:
+        quotas = [q for q in of_kind(objs, "ResourceQuota") if q.namespace == namespace.name]
+        hard: dict[str, Any] = {}
+        for quota in quotas:
+            hard.update(get(quota.props, "spec", "hard") or {})
+        if not quotas:
+            report(f"Task namespace {namespace.name} has no ResourceQuota.", namespace.urn)
+        else:
+            for what, keys in QUOTA_KEYS.items():
+                if not any(k in hard for k in keys):
+                    report(f"The ResourceQuota of {namespace.name} sets no {what} ceiling ({' / '.join(keys)}).", None)
+        ranges = [r for r in of_kind(objs, "LimitRange") if r.namespace == namespace.name]
+        container_limits = [
+            item
+            for r in ranges
+            for item in as_list(get(r.props, "spec", "limits"))
+            if isinstance(item, Mapping) and item.get("type") == "Container"
+        ]
+        if not container_limits:
+            report(f"Task namespace {namespace.name} has no LimitRange for containers.", namespace.urn)
+            continue
+        for field in ("default", "defaultRequest", "max"):
+            if not any(isinstance(item.get(field), Mapping) and item.get(field) for item in container_limits):
+                report(f"The container LimitRange of {namespace.name} sets no {field}.", None)
+
+
+def container_resources(args: Any, report: ReportViolation) -> None:
+    kind = kind_of(args.resource_type)
+    spec = pod_spec(kind, args.props)
+    if spec is None:
+        return
+    what = describe(kind, args.props)
+    for list_name, container in containers(spec):
+        if list_name == "ephemeralContainers":
+            continue
+        missing = [
+            f"{part}.{resource}"
+            for part in ("requests", "limits")
+            for resource in ("cpu", "memory")
+            if get(container, "resources", part, resource) in (None, "")
+        ]
+        if missing:
+            report(f"{what} {container_label(list_name, container)} sets no {', '.join(missing)}.", args.urn)
+
+
+SPECS = [
+    PolicySpec(
+        name="task-namespace-quota",
+        kind="stack",
+        description="The task namespace has a ResourceQuota (CPU, memory, pods) and a container LimitRange "
+        "(default, defaultRequest, max).",
+        validate=task_quota,
+        remediation="set bakerst:taskQuota and bakerst:taskLimits (the TaskNamespace component creates both).",
+        severity=Severity.HIGH,
+    ),
+    PolicySpec(
+        name="container-resources-set",
+        kind="resource",
+        description="Every container declares CPU and memory requests and limits.",
+        validate=container_resources,
+        remediation="set resources.requests and resources.limits for cpu and memory on the container.",
+        severity=Severity.MEDIUM,
+        enforcement=EnforcementLevel.ADVISORY,
+    ),
+]
