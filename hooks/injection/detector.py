@@ -58,6 +58,9 @@ _EVIDENCE_CHARS: Final = 120
 _HIDDEN_WEIGHT: Final = 0.6
 _MAX_HIDDEN_HITS: Final = 16
 _ENCODED_WEIGHT: Final = 0.35
+_PERSONA_RULES: Final = frozenset({"jailbreak-persona", "safety-bypass", "unconditional-compliance"})
+_PERSONA_WINDOW: Final = 2_000
+_PERSONA_STRIDE: Final = 1_000
 _RULE_RANK: Final = {rule: i for i, rule in enumerate((*RULES, TOO_LARGE, OVER_BUDGET))}
 
 
@@ -470,10 +473,39 @@ class InjectionDetector:
                 score, strongest = window_score, top
         if strongest is None:
             return NO_INJECTION
+        wide_score, wide_top = _persona_score(hits)
+        if wide_top is not None and wide_score > score:
+            score, strongest = wide_score, wide_top
         score = round(min(score, 1.0), 4)
         return InjectionVerdict(
             flagged=score >= cfg.threshold, score=score, rule=strongest.rule, evidence=_evidence(text, strongest)
         )
+
+
+def _persona_score(hits: list[_Hit]) -> tuple[float, _Hit | None]:
+    """The jailbreak behaviours (a persona, switching off its safety rules, promising to answer anything) scored
+    together over wider windows: a role-play jailbreak sets them up paragraphs apart, not within one window."""
+    windows: dict[int, dict[str, _Hit]] = {}
+    for hit in hits:
+        if hit.rule not in _PERSONA_RULES:
+            continue
+        first = max(0, math.ceil((hit.start - _PERSONA_WINDOW + 1) / _PERSONA_STRIDE))
+        for k in range(first, hit.start // _PERSONA_STRIDE + 1):
+            best = windows.setdefault(k, {})
+            current = best.get(hit.rule)
+            if current is None or _better(hit, current):
+                best[hit.rule] = hit
+    score, strongest = 0.0, None
+    for best in windows.values():
+        if len(best) < 2:
+            continue
+        miss = 1.0
+        for hit in best.values():
+            miss *= 1.0 - hit.weight
+        if 1.0 - miss > score:
+            score = 1.0 - miss
+            strongest = min(best.values(), key=lambda h: (-h.weight, _RULE_RANK[h.rule], h.start))
+    return score, strongest
 
 
 def _evidence(text: str, hit: _Hit) -> str:

@@ -353,6 +353,21 @@ _TASK_CODE = (
     r"|typescript|factorial|fibonacci|recursion|sort|algorithm|array|string|number|list)\b)"
 )
 
+# Words of a request or an answer: a promise to comply "no matter how illegal" is about them.
+_REQUEST_WORDS = (
+    "answer", "answers", "answering", "respond", "responds", "response", "responses", "reply", "replies",
+    "provide", "provides", "request", "requests", "question", "questions", "prompt", "prompts", "content",
+    "information", "info", "say", "says", "write", "writes", "generate", "generates", "output", "outputs",
+    "anything", "everything", "instructions", "demand", "demands", "query", "queries", "help", "assist",
+)  # fmt: skip
+
+# Verbs of "answer any question", "comply with every request" (checked in the words before the quantifier).
+_COMPLY_VERBS = (
+    "answer", "answers", "respond", "responds", "reply", "replies", "fulfil", "fulfill", "fulfils", "fulfills",
+    "comply", "complies", "obey", "obeys", "do", "does", "say", "says", "generate", "generates", "provide",
+    "provides", "write", "writes", "return", "returns", "to", "with",
+)  # fmt: skip
+
 _OVERRIDE_HEADS = (
     "ignore",
     "ignoring",
@@ -365,7 +380,7 @@ _OVERRIDE_HEADS = (
     "nevermind",
 )
 _OVERRIDE_TAIL = rf"[^ ]* {_gap(4)}{_PRIOR}\b[^ ]* {_gap(2)}"
-_WEAKER_OBJ = _alt("context", "commands?", "orders", "rules", "constraints", "restrictions", "directions")
+_WEAKER_OBJ = _alt("context", "commands?", "orders", "rules", "constraints", "restrictions", "directions", "inputs?")
 
 _NEGATED = r"(?:(?<=\bnot )|(?<=\bn't )|(?<=\bstop )|(?<=\bnever )|(?<=\blonger ))"
 _USER_BEHIND = r"(?:(?<=\bthe )|(?<=\byour ))"
@@ -744,7 +759,7 @@ SIGNALS: tuple[Signal, ...] = (
         after=15,
     ),
     near(
-        "jailbreak-persona",
+        "safety-bypass",
         0.7,
         (
             "restrictions limitations filters filtering censorship guidelines rules policy policies "
@@ -762,7 +777,7 @@ SIGNALS: tuple[Signal, ...] = (
         prefix_window=12,
     ),
     near(
-        "jailbreak-persona",
+        "safety-bypass",
         0.3,
         "restrictions limitations filters censorship confines boundaries limits",
         r"\b(?:no|without|free (?:of|from)|not (?:bound|restricted|limited) by|broken free of|break(?:ing)? free of"
@@ -786,7 +801,7 @@ SIGNALS: tuple[Signal, ...] = (
         after=45,
     ),
     near(
-        "jailbreak-persona",
+        "safety-bypass",
         0.5,
         "care give",
         r"\b(?:doesn't|does not|don't|do not|won't|will not|never) (?:care|give a \w+) (?:about )?(?:any |the )?"
@@ -797,7 +812,7 @@ SIGNALS: tuple[Signal, ...] = (
         prefix_window=10,
     ),
     near(
-        "jailbreak-persona",
+        "safety-bypass",
         0.5,
         "regardless bound",
         r"\bregardless of (?:any |the |its )?(?:ethical|moral|legal|ethics|morals|legality)\b"
@@ -823,7 +838,7 @@ SIGNALS: tuple[Signal, ...] = (
         after=30,
     ),
     lead(
-        "jailbreak-persona",
+        "safety-bypass",
         0.45,
         "openai anthropic",
         r"(?:'s)? (?:content |usage |safety )?(?:polic(?:y|ies)|guidelines|restrictions)\b",
@@ -844,7 +859,7 @@ SIGNALS: tuple[Signal, ...] = (
         seed=False,
     ),
     lead(
-        "jailbreak-persona",
+        "unconditional-compliance",
         0.4,
         "refuse refuses apologize apologise censor",
         r"(?:s)?\b",
@@ -860,22 +875,297 @@ SIGNALS: tuple[Signal, ...] = (
         before=30,
         after=5,
     ),
+    # A persona that answers in two voices (the "normal" one and the unrestricted one), or a named "mode" the model
+    # must stay in: the scaffolding of role-play jailbreaks, whatever the persona is called.
+    near(
+        "jailbreak-persona",
+        0.45,
+        "both responses answers outputs replies personas personalities characters entities versions chatbots bots",
+        r"\b(?:generate|give|provide|write|produce|create|maintain|play|simulate|output|send|respond with|reply with"
+        r"|answer with|act as|always give|return) (?:me |you )?(?:two|2|both|three|3) (?:different |separate |distinct "
+        r"|alternate |alternative |opposite |opposing )?(?:responses|answers|outputs|replies|personas|personalities"
+        r"|characters|entities|ais|versions|chatbots|bots)\b"
+        r"|\b(?:respond|reply|answer|act|speak|talk|write)(?:ing)? (?:as|like|for) both\b",
+        before=40,
+        after=40,
+        also=("two", "2", "both", "three", "3"),
+        prefix=("two", "2 ", "both", "three", "3 ", "respond", "reply", "answer", "act", "speak", "talk", "writ"),
+        prefix_window=30,
+    ),
+    near(
+        "jailbreak-persona",
+        0.45,
+        "mode",
+        r"\b(?:you (?:must |will |should |need to |have to |shall |are to |can )?(?:always )?(?:stay|remain)"
+        r"|pretend to be|act as if you are|act as if you're|you are now|you're now) (?:in|into) (?:the )?\"?"
+        r"(?:[^ ]+ ){1,2}?mode\b",
+        before=60,
+        after=5,
+        prefix=("stay", "remain", "pretend", "act as if", "now"),
+        prefix_window=60,
+    ),
+    near(
+        "jailbreak-persona",
+        0.4,
+        "persona role character identity personality",
+        r"\b(?:take up|take on|adopt|assume|embody|become|transform into|turn into|immerse (?:yourself )?(?:in|into)"
+        r"|fully immerse (?:yourself )?(?:in|into)|switch to) (?:the |a |your |this )?(?:new |fictional |following )?"
+        r"(?:persona|role|character|identity|personality)(?: of)?\b|\byour new (?:persona|identity|personality|name)\b",
+        before=40,
+        after=10,
+        prefix=("take", "adopt", "assum", "embod", "becom", "transform", "turn", "immerse", "switch", "your new"),
+        prefix_window=40,
+    ),
+    near(
+        "jailbreak-persona",
+        0.4,
+        "now",
+        r"\b(?:you are|you're) now (?:going to |gonna )?(?:act|pretend|play|roleplay|role-play|be|become|simulate"
+        r"|known as|called|named|in character)\b",
+        before=10,
+        after=30,
+        prefix=("you are", "you're"),
+        prefix_window=10,
+    ),
+    near(
+        "jailbreak-persona",
+        0.35,
+        "fictional hypothetical imaginary evil rogue unfiltered uncensored",
+        r"\b(?:fictional|hypothetical|imaginary|evil|rogue|unfiltered|uncensored) (?:entity|persona|ai|bot|chatbot"
+        r"|assistant|language model|alter ego)\b",
+        before=0,
+        after=30,
+    ),
+    near(
+        "jailbreak-persona",
+        0.35,
+        "called named dubbed known",
+        r"\b(?:entity|persona|ai|bot|chatbot|assistant|language model|alter ego)s? (?:called|named|known as|dubbed"
+        r"|hereby dubbed)\b",
+        before=30,
+        after=10,
+        prefix=("entit", "persona", "ai", "bot", "assistant", "model", "ego"),
+        prefix_window=22,
+    ),
+    near(
+        "jailbreak-persona",
+        0.45,
+        "ai assistant chatbot bot machine model",
+        r"\b(?:forget|forgets|forgot|never (?:say|mention|admit|reveal|acknowledge|talk about|remind (?:me|anyone|the"
+        r" user))|not (?:mention|say|reveal|admit)|deny|denies) (?:that )?(?:you are|you're|you were|yourself as|it is"
+        r"|it's|being) (?:an? |the )?(?:ai|a\.i\.|artificial intelligence|language model|large language model|chatbot"
+        r"|assistant|ai assistant|ai model|machine|bot|computer program)\b",
+        before=70,
+        after=10,
+        prefix=("forget", "forgot", "never", "not ", "deny", "denies"),
+        prefix_window=70,
+    ),
+    # ------------------------------------------------------------------ switch off the model's safety rules
+    # Declaring the model (or a persona it is to play) free of ethics, law or filters, or bound to answer anything:
+    # what a jailbreak adds to a persona. Stated in general terms, not any one prompt's wording.
+    near(
+        "unconditional-compliance",
+        0.45,
+        "matter",
+        r"\bno matter how (?:illegal|unethical|immoral|harmful|inappropriate|offensive|explicit|controversial"
+        r"|inhumane|evil|twisted|vile|depraved|disgusting|fucked|unsafe|toxic|racist|vulgar)\b",
+        before=4,
+        after=40,
+        verbs=_REQUEST_WORDS,
+        verb_window=120,
+    ),
+    near(
+        "unconditional-compliance",
+        0.45,
+        "irrespective regardless",
+        r"\b(?:irrespective|regardless) of how (?:illegal|unethical|immoral|harmful|dangerous|inappropriate|offensive"
+        r"|explicit|controversial|inhumane|evil|wrong|unsafe|toxic)\b",
+        before=3,
+        after=50,
+        verbs=_REQUEST_WORDS,
+        verb_window=120,
+    ),
+    near(
+        "safety-bypass",
+        0.45,
+        "unfiltered uncensored unrestricted unmoderated uncensured",
+        r"\b(?:your |all |the )?(?:responses|answers|replies|outputs?|messages) (?:will|shall|must|should|are to"
+        r"|need to) (?:now |always )?(?:be|remain|stay) (?:completely |totally |fully |entirely |100% )?(?:unfiltered"
+        r"|uncensored|unrestricted|unmoderated|uncensured)\b",
+        before=60,
+        after=10,
+    ),
+    near(
+        "safety-bypass",
+        0.4,
+        "limitations restrictions limits filters censorship boundaries",
+        r"\b(?:you|it|he|she|they) (?:have|has|will have|now have|now has|possess|possesses) no (?:more )?"
+        r"(?:limitations|restrictions|limits|filters|censorship|boundaries)\b",
+        before=30,
+        after=5,
+        prefix=("no ",),
+        prefix_window=9,
+    ),
+    near(
+        "safety-bypass",
+        0.45,
+        "moral ethical ethics morality legality",
+        r"\b(?:no|without|free of|free from|lacks?|lacking|devoid of|void of|zero|abandons?|ignores?) (?:any |all |the "
+        r"|a |sense of |any sense of )?(?:moral|ethical)(?:,? (?:or |and |nor )?(?:moral|ethical|legal|social)){0,3},?"
+        r" (?:bounds|boundaries|limits|limitations|restrictions|constraints|guidelines|principles|qualms|obligations"
+        r"|filters?|standards|rules|restraints)\b"
+        r"|\bwithout (?:any )?(?:consideration|regard|care|concern) (?:for|of|to) (?:the )?(?:ethics|morality"
+        r"|legality|morals)\b",
+        before=45,
+        after=30,
+    ),
+    near(
+        "safety-bypass",
+        0.3,
+        "morals ethics morality scruples",
+        r"\b(?:no|without|free of|free from|lacks?|lacking|devoid of|void of|zero) (?:any |all |sense of "
+        r"|any sense of )?(?:morals|ethics|morality|scruples)\b",
+        before=45,
+        after=15,
+    ),
+    near(
+        "safety-bypass",
+        0.35,
+        "abide adhere",
+        r"\b(?:doesn't|does not|doesnt|don't|dont|do not|won't|wont|will not|never|no longer|not) "
+        r"(?:abide by|adhere to) (?:any |the |its |their )?(?:moral|ethical|morals|ethics|openai|chatgpt|safety"
+        r"|content)\b",
+        before=20,
+        after=40,
+    ),
+    near(
+        "safety-bypass",
+        0.5,
+        "care",
+        r"\b(?:doesnt|dont|wont|doesn't|does not|don't|do not|won't|will not|never) care (?:about |for |if )?"
+        r"(?:any |the |its |their )?(?:laws?|legality|illegality|morals?|morality|ethics|ethical|rules|consequences"
+        r"|guidelines|restrictions|(?:it'?s|it is|they are|something is|things are) (?:illegal|unethical|immoral"
+        r"|harmful|dangerous|offensive|inappropriate))\b",
+        before=14,
+        after=60,
+        prefix=("not ", "n't ", "never ", "dont ", "doesnt ", "wont "),
+        prefix_window=10,
+    ),
+    near(
+        "safety-bypass",
+        0.5,
+        "restrained restricted bound limited constrained governed censored filtered hindered",
+        r"\b(?:not|never|isn't|aren't|no longer) (?:restrained|restricted|bound|limited|constrained|governed|censored"
+        r"|filtered|hindered) by (?:any |the |its |their |openai'?s? |chatgpt'?s? )?(?:morals?|morality|ethics|ethical"
+        r"|rules|laws?|guidelines|restrictions|filters?|polic(?:y|ies)|principles|programming|limitations|openai"
+        r"|content polic(?:y|ies))\b",
+        before=25,
+        after=50,
+        prefix=("not", "never", "n't", "longer"),
+        prefix_window=12,
+    ),
+    near(
+        "safety-bypass",
+        0.45,
+        "filter filters filtering censorship morals ethics",
+        r"\b(?:content|profanity|safety|nsfw|moral|ethical|censorship) (?:filters?|filtering|restrictions|guidelines)"
+        r" (?:is |are |has been |have been |were |was )?(?:off|disabled|removed|turned off|deactivated|bypassed|lifted"
+        r"|set to (?:0|zero|none|off))\b"
+        r"|\b(?:does not|doesn't|doesnt|do not|don't|dont) have (?:a |any )?(?:(?:content|safety|profanity|moral"
+        r"|ethical|nsfw) (?:filters?|restrictions|guidelines|limits)|morals|ethics|filters?|a conscience"
+        r"|a moral compass)\b",
+        before=40,
+        after=30,
+    ),
+    near(
+        "unconditional-compliance",
+        0.45,
+        (
+            "matter hesitation questioning question exception fail refusal refusing limits restrictions filters "
+            "filtering censorship censoring regardless illegal unethical immoral harmful dangerous offensive "
+            "inappropriate"
+        ),
+        r"\b(?:any|every|all)(?: and (?:every|all))? (?:request|question|prompt|demand|command|order|query|querie"
+        r"|instruction)s?,? (?:(?:asked|given|requested) )?(?:no matter what|without (?:question|questioning"
+        r"|hesitation|exception|fail|refusal|refusing|limits?|restrictions?|filters?|filtering|censorship|censoring)|regardless\b"
+        r"|even if (?:it|they)(?:'s| is| are)? (?:illegal|unethical|immoral|harmful|dangerous|offensive"
+        r"|inappropriate))",
+        before=70,
+        after=25,
+        prefix=(" any ", " every ", " all "),
+        prefix_window=50,
+        verbs=_COMPLY_VERBS,
+        verb_window=24,
+    ),
+    near(
+        "safety-bypass",
+        0.3,
+        "illegal unethical immoral harmful dangerous explicit offensive inappropriate unsafe nsfw inhumane amoral",
+        r"\b(?:illegal|unethical|immoral|harmful|dangerous|explicit|offensive|inappropriate|unsafe|nsfw|controversial"
+        r"|inhumane|racist|sexist|violent|vulgar|amoral)(?:,? (?:or |and |and/or |nor )?(?:illegal|unethical|immoral"
+        r"|harmful|dangerous|explicit|offensive|inappropriate|unsafe|nsfw|controversial|inhumane|racist|sexist|violent"
+        r"|vulgar|amoral)\b){2,5}",
+        before=5,
+        after=90,
+    ),
+    near(
+        "unconditional-compliance",
+        0.45,
+        "sorry apologize apologise cannot warnings warning disclaimers disclaimer apologies lectures",
+        r"\b(?:never|not|won't|will not|must not|cannot|shall not|doesn't|does not|don't|do not|without) (?:ever )?"
+        r"(?:say|says|include|includes|add|adds|use|uses|respond with|reply with|write|mention|give|send|output"
+        r"|provide|adding|including|giving) (?:any )?(?:\"|')?(?:i'?m sorry|i am sorry|i apologi[sz]e|i cannot"
+        r"|i can'?t|as an ai|(?:moral |ethical |legal |safety |content )?(?:disclaimers?|warnings?|lectures?)"
+        r"|apolog(?:y|ies))\b",
+        before=60,
+        after=30,
+        prefix=("never", "not", "n't", "cannot", "without"),
+        prefix_window=60,
+    ),
+    lead(
+        "safety-bypass",
+        0.45,
+        "chatgpt discord openai anthropic",
+        r"(?:'s|s)? (?:tos|terms of service|terms of use|rules|programming|filters?|content filters?|ethics"
+        r"|moral (?:code|guidelines)|ethical guidelines)\b",
+    ),
+    near(
+        "safety-bypass",
+        0.45,
+        "confines restrictions limitations shackles chains constraints censorship programming",
+        r"\b(?:freed|liberated|released|unshackled|escaped|broke free|broken free|break free|breaking free) (?:from|of)"
+        r" (?:the |all |any |its |their |your )?(?:typical |usual |normal |standard |ai )?(?:confines|restrictions"
+        r"|limitations|rules|shackles|chains|constraints|censorship|filters|programming|guidelines)\b",
+        before=40,
+        after=10,
+        prefix=("freed", "liberated", "released", "unshackled", "escaped", "free"),
+        prefix_window=40,
+    ),
     # ------------------------------------------------------------------------ extract the hidden prompt
     near(
         "prompt-leak",
         0.75,
-        "prompt instructions initialization initialisation preprompt configuration above",
+        "prompt instructions initialization initialisation preprompt configuration above message",
         r"\b(?:reveal|print|show|display|output|repeat|recite|echo|tell|give|share|leak|dump|disclose|expose|write"
         r"|provide|send|list|copy|translate|encode|summari[sz]e|spell|paste|return|state)\b[^ ]* "
-        rf"{_gap(4)}(?:system prompt|(?:your|the assistant's|the model's) (?:system message|system instructions"
+        rf"{_gap(6)}(?:system prompt|(?:your|the assistant's|the model's) (?:system message|system instructions"
         r"|initial (?:prompt|instructions)|original (?:prompt|instructions)|hidden (?:prompt|instructions)"
         r"|instructions|prompt|configuration)|initial prompt|hidden prompt|secret prompt|pre-?prompt"
         r"|starting instructions|developer (?:message|instructions|prompt)|prompt (?:above|verbatim)"
         r"|instructions (?:above|you were given|given to you)|initiali[sz]ation (?:string|text)"
-        r"|(?:text|words|everything) (?:above|before) this)\b",
-        before=110,
+        r"|(?:text|words|everything) (?:above|before) this|the (?:text|words) above)\b",
+        before=130,
         after=25,
-        also=("prompt", "instructions", "initialization", "initialisation", "preprompt", "configuration"),
+        also=(
+            "prompt",
+            "instructions",
+            "initialization",
+            "initialisation",
+            "preprompt",
+            "configuration",
+            "message",
+            "above",
+        ),
     ),
     near(
         "prompt-leak",
@@ -1262,6 +1552,8 @@ RULES: tuple[str, ...] = (
     "override-instructions",
     "role-impersonation",
     "jailbreak-persona",
+    "safety-bypass",
+    "unconditional-compliance",
     "prompt-leak",
     "address-assistant",
     "exfiltration-request",

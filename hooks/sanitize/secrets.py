@@ -174,6 +174,39 @@ def _entropy_floor(length: int, hexlike: bool) -> float:
     return min(3.2, 0.62 * math.log2(length)) if hexlike else min(3.6, 0.72 * math.log2(length))
 
 
+_SEQUENCE_RUN = 12
+
+
+_DIGITS, _LETTERS = "0123456789", "abcdefghijklmnopqrstuvwxyz"
+# Each character -> the next (or previous) one in 0-9 (cyclic) or a-z; every other character -> NUL.
+_NEXT = dict.fromkeys(range(128), 0)
+_PREV = dict.fromkeys(range(128), 0)
+for _i, _d in enumerate(_DIGITS):
+    _NEXT[ord(_d)], _PREV[ord(_d)] = ord(_DIGITS[(_i + 1) % 10]), ord(_DIGITS[_i - 1])
+for _i, _c in enumerate(_LETTERS):
+    _NEXT[ord(_c)] = ord(_LETTERS[_i + 1]) if _i < 25 else 0
+    _PREV[ord(_c)] = ord(_LETTERS[_i - 1]) if _i > 0 else 0
+
+
+def _has_sequential_run(value: str, run: int = _SEQUENCE_RUN) -> bool:
+    """Does ``value`` hold ``run`` consecutive characters of 0-9 (cyclic: ...78901...) or a-z (any case), ascending
+    or descending? Typed filler (``dapi123456789012345678...``), not random output: a random hex string has such a
+    run with probability ~len/16^(run-1) (below 1e-11). Deliberately long: shorter runs (``12345678-ABCD-...``)
+    are left to the other tests, since a placeholder-looking value may still be a real credential someone typed.
+    Linear and in C: the successor of each character is compared with the character that follows it (XOR)."""
+    if len(value) < run:
+        return False
+    raw = value.lower().encode("ascii", "replace").replace(b"\0", b"\x7f")
+    text = raw.decode("ascii")
+    body = int.from_bytes(raw[1:], "big")
+    gap = b"\0" * (run - 1)
+    for table in (_NEXT, _PREV):
+        shifted = int.from_bytes(text[:-1].translate(table).encode("ascii"), "big")
+        if gap in (shifted ^ body).to_bytes(len(raw) - 1, "big"):
+            return True
+    return False
+
+
 def _is_high_entropy(value: str, min_length: int = 10) -> bool:
     """A random-looking credential: long enough, not a placeholder or a name, entropy above a length-aware floor."""
     if len(value) < min_length or len(value) > 4096 or _looks_like_placeholder(value) or _is_name_like(value):
@@ -181,11 +214,13 @@ def _is_high_entropy(value: str, min_length: int = 10) -> bool:
     hexlike = all(char in _HEX for char in value)
     if hexlike and (len(value) < 16 or value.isdigit() or value.isalpha()):
         return False
+    if hexlike and value != value.lower() and value != value.upper():
+        return False  # hex encoders write one case; mixed-case hex is hand-made (and random base62 is never all hex)
     classes = _char_classes(value)
     floor = _entropy_floor(len(value), hexlike)
     if classes == 1:  # one character class only: demand more
         floor += 0.3
-    return shannon_entropy(value) >= floor
+    return shannon_entropy(value) >= floor and not _has_sequential_run(value)
 
 
 def _is_password(value: str) -> bool:
