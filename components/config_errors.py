@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,17 +89,65 @@ def _dotted(loc: Sequence[str | int]) -> str:
     return out
 
 
-def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
-    """The model class that holds the field at ``loc`` (for listing its known keys)."""
-    model: type[BaseModel] = StackConfig
+def _unwrap(annotation: Any) -> Any:
+    """``X`` from ``X | None`` and ``Annotated[X, ...]``."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if type(None) in typing.get_args(annotation) and len(args) == 1:
+        return _unwrap(args[0])
+    return annotation
+
+
+def _variant(annotation: Any, tag: str) -> type[BaseModel] | None:
+    """The member of a ``type``-discriminated union of models whose tag is ``tag``."""
+    for member in typing.get_args(_unwrap(annotation)):
+        if not (isinstance(member, type) and issubclass(member, BaseModel)):
+            continue
+        field = member.model_fields.get("type")
+        if field is not None and tag in typing.get_args(field.annotation):
+            return member
+    return None
+
+
+def _walk(loc: Sequence[str | int]) -> tuple[type[BaseModel] | None, tuple[str | int, ...]]:
+    """The model that holds the field at the end of ``loc`` (None when ``loc`` leaves the models), and ``loc``
+    without the union tags pydantic inserts (``sinks.0.loki.url`` -> ``sinks.0.url``)."""
+    model: Any = StackConfig
+    cleaned: list[str | int] = []
+    pending: Any = None  # the annotation of the list/union we are inside
     for part in loc:
+        if pending is not None:
+            if isinstance(part, int) and typing.get_origin(_unwrap(pending)) is list:
+                pending = typing.get_args(_unwrap(pending))[0]
+                cleaned.append(part)
+                inner = _unwrap(pending)
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    model, pending = inner, None
+                continue
+            variant = _variant(pending, str(part))
+            if variant is not None:
+                model, pending = variant, None
+                continue
+            return None, tuple(cleaned) + tuple(loc[len(cleaned) + 1 :])
+        cleaned.append(part)
+        if model is None:
+            continue
         by_alias = {info.alias or name: info for name, info in model.model_fields.items()}
         info = by_alias.get(str(part))
-        annotation = getattr(info, "annotation", None)
+        annotation = _unwrap(getattr(info, "annotation", None))
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             model = annotation
+        elif typing.get_origin(annotation) is list:
+            model, pending = None, annotation
         else:
-            return None
+            model = None
+    return model, tuple(cleaned)
+
+
+def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
+    """The model class that holds the field at ``loc`` (for listing its known keys)."""
+    model, _ = _walk(loc)
     return model
 
 
@@ -116,14 +165,16 @@ def _issue(error: ErrorDetails) -> ConfigIssue:
     cause = ctx.get("error")
     if isinstance(cause, CrossFieldError):
         return ConfigIssue(f"{CONFIG_NAMESPACE}:{cause.key}", cause.value, cause.reason)
-    key = f"{CONFIG_NAMESPACE}:{_dotted(loc)}"
+    _, cleaned = _walk(loc)
+    key = f"{CONFIG_NAMESPACE}:{_dotted(cleaned)}"
     kind = error["type"]
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1])
         known = sorted(info.alias or name for name, info in parent.model_fields.items()) if parent else []
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f' (did you mean "{close[0]}"?)' if close else ""
-        return ConfigIssue(key, _ABSENT, f"is not a known key{hint}; remove it or use one of: {', '.join(known)}")
+        choices = f"; remove it or use one of: {', '.join(known)}" if known else "; remove it"
+        return ConfigIssue(key, _ABSENT, f"is not a known key{hint}{choices}")
     info = _field_info(loc)
     description = getattr(info, "description", None)
     expected = f" (the key sets: {description.rstrip('.')})" if description else ""

@@ -17,13 +17,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
+from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
 from components.config_errors import ConfigIssue, StackConfigError
 from components.labels import component_labels
 from components.stack_config import CONFIG_NAMESPACE, BudgetsConfig, RateLimitsConfig, StackConfig
 from hooks.audit.config import AuditRuntimeConfig
-from hooks.guardrails.config import GuardrailConfig, GuardrailConfigError, parse_guardrail_config
+from hooks.guardrails.config import GuardrailConfig
 
 #: ``app.kubernetes.io/component`` of the ConfigMap; the policy pack finds it by this label.
 COMPONENT = "hooks-runtime-config"
@@ -45,9 +46,17 @@ def load_guardrails(config: StackConfig) -> GuardrailConfig:
     except (OSError, yaml.YAMLError) as exc:
         raise StackConfigError([ConfigIssue(key, path_text, f"cannot be read as YAML ({resolved}): {exc}")]) from None
     try:
-        return parse_guardrail_config(data, str(resolved))
-    except GuardrailConfigError as exc:
-        raise StackConfigError([ConfigIssue(key, path_text, str(exc))]) from None
+        return GuardrailConfig.model_validate(data or {})
+    except ValidationError as exc:
+        issues = [
+            ConfigIssue(
+                key,
+                path_text,
+                f"{'.'.join(str(p) for p in error['loc']) or '(top level)'} in {resolved}: {error['msg']}",
+            )
+            for error in exc.errors()
+        ]
+        raise StackConfigError(issues) from None
 
 
 def _yaml(data: Any) -> str:

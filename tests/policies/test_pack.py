@@ -165,3 +165,28 @@ def test_report_is_json_serialisable_and_names_resources() -> None:
 def test_yaml_paths_in_the_table_exist() -> None:
     assert (REPO_ROOT / "policies" / "controls.yaml").is_file()
     assert Path(catalog.__module__.replace(".", "/") + ".py").name == "catalog.py"
+
+
+def _analyze_stack(stack: list[dict[str, Any]]) -> list[Any]:
+    """The engine's stack analysis: protobuf Structs in (numbers become floats), proxied props for the policies."""
+    resources = []
+    for index, obj in enumerate(stack):
+        props = struct_pb2.Struct()
+        props.update(obj)
+        name = f"r{index}"
+        resources.append(
+            analyzer_pb2.AnalyzerResource(
+                type=TYPES[obj["kind"]], properties=props, urn=urn(obj["kind"], name), name=name
+            )
+        )
+    request = analyzer_pb2.AnalyzeStackRequest(resources=resources)
+    return list(_servicer().AnalyzeStack(request, None).diagnostics)  # type: ignore[no-untyped-call]
+
+
+def test_the_engine_path_runs_stack_policies_over_proxied_props() -> None:
+    assert _analyze_stack(fx.compliant_stack()) == []
+    weakened = fx.compliant_stack()
+    weakened[4]["spec"]["egress"][0]["ports"][0]["port"] = 443  # task egress to HTTPS
+    weakened[11]["spec"]["hard"].pop("pods")  # quota without a pod ceiling
+    names = sorted(d.policyName for d in _analyze_stack(weakened))
+    assert names == ["task-egress-nats-dns-only", "task-namespace-quota"]
