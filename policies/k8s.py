@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 #: Workload kinds and the path from the object to its pod spec.
@@ -77,6 +78,22 @@ def pod_spec(kind: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
         return None
     spec = get(props, *path)
     return spec if isinstance(spec, Mapping) else None
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A workload object seen by a resource policy: its kind, pod spec and a name for messages."""
+
+    kind: str
+    spec: Mapping[str, Any]
+    what: str
+
+
+def workload_of(resource_type: str, props: Mapping[str, Any]) -> Workload | None:
+    """The workload view of a resource (None when it is not a workload or has no pod spec)."""
+    kind = kind_of(resource_type)
+    spec = pod_spec(kind, props)
+    return Workload(kind, spec, describe(kind, props)) if spec is not None else None
 
 
 def containers(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -125,7 +125,8 @@ def urn_of(stack: str, project: str, type_: str, name: str) -> str:
     return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
 
 
-def _options() -> PolicyResourceOptions:
+def policy_options() -> PolicyResourceOptions:
+    """Resource options as the engine reports them for a plain resource (nothing protected or ignored)."""
     return PolicyResourceOptions(
         protect=False,
         ignore_changes=[],
@@ -219,14 +220,17 @@ def run_pack(
                 for res in resources:
                     if not res.custom:
                         continue
-                    args = ResourceValidationArgs(res.type, res.props, res.urn, res.name, _options(), None, properties)
+                    args = ResourceValidationArgs(
+                        res.type, res.props, res.urn, res.name, policy_options(), None, properties
+                    )
                     try:
                         _run(policy, args, report)
                     except _NotApplicableError:
                         continue
             else:
                 stack_resources = [
-                    PolicyResource(r.type, r.props, r.urn, r.name, _options(), None, None, [], {}) for r in resources
+                    PolicyResource(r.type, r.props, r.urn, r.name, policy_options(), None, None, [], {})
+                    for r in resources
                 ]
                 _run(policy, StackValidationArgs(stack_resources, properties), report)
         except _NotApplicableError as exc:

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.alias_generators import to_camel
 
 from hooks.audit.shippers.base import Shipper
+from hooks.config_errors import invalid_message
 
 
 class AuditConfigError(ValueError):
@@ -127,10 +128,7 @@ def parse_audit_config(data: Any, source: str = "audit config") -> AuditRuntimeC
     try:
         return AuditRuntimeConfig.model_validate(data or {})
     except ValidationError as exc:
-        lines = [
-            f"  - {'.'.join(str(p) for p in error['loc']) or '(top level)'}: {error['msg']}" for error in exc.errors()
-        ]
-        raise AuditConfigError(f"{source} is invalid:\n" + "\n".join(lines)) from None
+        raise AuditConfigError(invalid_message(source, exc)) from None
 
 
 def load_audit_config(path: Path) -> AuditRuntimeConfig:

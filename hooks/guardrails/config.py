@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from hooks.config_errors import invalid_message
 from hooks.injection.detector import InjectionConfig
 from hooks.sanitize.sanitizer import SanitizerConfig
 
@@ -145,10 +146,7 @@ def parse_guardrail_config(data: Any, source: str = "guardrail config") -> Guard
     try:
         return GuardrailConfig.model_validate(data or {})
     except ValidationError as exc:
-        lines = [
-            f"  - {'.'.join(str(p) for p in error['loc']) or '(top level)'}: {error['msg']}" for error in exc.errors()
-        ]
-        raise GuardrailConfigError(f"{source} is invalid:\n" + "\n".join(lines)) from None
+        raise GuardrailConfigError(invalid_message(source, exc)) from None
 
 
 def load_guardrail_config(path: Path) -> GuardrailConfig:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, Severity
 
-from policies.k8s import as_list, container_label, containers, describe, get, kind_of, labels_of, pod_spec
+from policies.k8s import as_list, container_label, containers, describe, get, kind_of, labels_of, workload_of
 from policies.rules._kyverno import cluster_policy_rules, covers, failure_action
 from policies.rules._objects import objects, of_kind
 from policies.spec import PolicySpec
@@ -18,12 +18,6 @@ RESTRICTED_VOLUME_TYPES = frozenset(
     {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
 )
 ALLOWED_ADDED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
-
-
-def _workload(args: Any) -> tuple[str, Mapping[str, Any]] | None:
-    kind = kind_of(args.resource_type)
-    spec = pod_spec(kind, args.props)
-    return (kind, spec) if spec is not None else None
 
 
 # ------------------------------------------------------------------------------------------- namespace labels
@@ -55,11 +49,10 @@ def namespace_pod_security(args: Any, report: ReportViolation) -> None:
 
 
 def no_host_access(args: Any, report: ReportViolation) -> None:
-    found = _workload(args)
-    if found is None:
+    workload = workload_of(args.resource_type, args.props)
+    if workload is None:
         return
-    kind, spec = found
-    what = describe(kind, args.props)
+    spec, what = workload.spec, workload.what
     for field in ("hostNetwork", "hostPID", "hostIPC"):
         if spec.get(field) is True:
             report(f"{what} sets {field}: true (shares the node's namespace).", args.urn)
@@ -80,11 +73,10 @@ def no_host_access(args: Any, report: ReportViolation) -> None:
 
 
 def no_privilege(args: Any, report: ReportViolation) -> None:
-    found = _workload(args)
-    if found is None:
+    workload = workload_of(args.resource_type, args.props)
+    if workload is None:
         return
-    kind, spec = found
-    what = describe(kind, args.props)
+    spec, what = workload.spec, workload.what
     if get(spec, "securityContext", "windowsOptions", "hostProcess") is True:
         report(f"{what} runs as a Windows HostProcess pod.", args.urn)
     for list_name, container in containers(spec):
@@ -109,11 +101,10 @@ def no_privilege(args: Any, report: ReportViolation) -> None:
 
 
 def restricted_profile(args: Any, report: ReportViolation) -> None:
-    found = _workload(args)
-    if found is None:
+    workload = workload_of(args.resource_type, args.props)
+    if workload is None:
         return
-    kind, spec = found
-    what = describe(kind, args.props)
+    spec, what = workload.spec, workload.what
     pod_context = spec.get("securityContext")
     pod_context = pod_context if isinstance(pod_context, Mapping) else {}
     pod_non_root = pod_context.get("runAsNonRoot") is True
@@ -149,11 +140,10 @@ def restricted_profile(args: Any, report: ReportViolation) -> None:
 
 
 def read_only_rootfs(args: Any, report: ReportViolation) -> None:
-    found = _workload(args)
-    if found is None:
+    workload = workload_of(args.resource_type, args.props)
+    if workload is None:
         return
-    kind, spec = found
-    what = describe(kind, args.props)
+    spec, what = workload.spec, workload.what
     for list_name, container in containers(spec):
         if list_name == "ephemeralContainers":
             continue

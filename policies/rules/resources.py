@@ -8,7 +8,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, Severity
 
-from policies.k8s import as_list, container_label, containers, describe, get, kind_of, pod_spec
+from policies.k8s import as_list, container_label, containers, get, workload_of
 from policies.rules._objects import objects, of_kind, task_namespaces
 from policies.spec import PolicySpec
 
@@ -51,12 +51,10 @@ def task_quota(args: Any, report: ReportViolation) -> None:
 
 
 def container_resources(args: Any, report: ReportViolation) -> None:
-    kind = kind_of(args.resource_type)
-    spec = pod_spec(kind, args.props)
-    if spec is None:
+    workload = workload_of(args.resource_type, args.props)
+    if workload is None:
         return
-    what = describe(kind, args.props)
-    for list_name, container in containers(spec):
+    for list_name, container in containers(workload.spec):
         if list_name == "ephemeralContainers":
             continue
         missing = [
@@ -66,7 +64,7 @@ def container_resources(args: Any, report: ReportViolation) -> None:
             if get(container, "resources", part, resource) in (None, "")
         ]
         if missing:
-            report(f"{what} {container_label(list_name, container)} sets no {', '.join(missing)}.", args.urn)
+            report(f"{workload.what} {container_label(list_name, container)} sets no {', '.join(missing)}.", args.urn)
 
 
 SPECS = [

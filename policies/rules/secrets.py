@@ -9,7 +9,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, Severity
 
-from policies.k8s import as_list, container_label, containers, describe, get, kind_of, pod_spec
+from policies.k8s import as_list, container_label, containers, describe, get, kind_of, pod_spec, workload_of
 from policies.rules._objects import K8sObject, objects, of_kind
 from policies.spec import PolicySpec
 
@@ -48,15 +48,13 @@ def no_literal_secrets(args: Any, report: ReportViolation) -> None:
 
 
 def no_secret_literals_in_env(args: Any, report: ReportViolation) -> None:
-    kind = kind_of(args.resource_type)
-    spec = pod_spec(kind, args.props)
-    if spec is None:
+    workload = workload_of(args.resource_type, args.props)
+    if workload is None:
         return
-    what = describe(kind, args.props)
-    for who, name, value in _env_literals(spec):
+    for who, name, value in _env_literals(workload.spec):
         by_name = bool(_SECRET_NAME.search(name.upper())) and not _HARMLESS.match(value)
         if by_name or _SECRET_VALUE.search(value):
-            report(f"{what} {who} sets {name} to a literal that looks like a credential.", args.urn)
+            report(f"{workload.what} {who} sets {name} to a literal that looks like a credential.", args.urn)
 
 
 def _consumed_secrets(obj: K8sObject) -> Iterator[tuple[str, bool]]:

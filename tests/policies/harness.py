@@ -8,15 +8,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
-    PolicyCustomTimeouts,
     PolicyResource,
-    PolicyResourceOptions,
     ResourceValidationArgs,
     StackValidationArgs,
 )
 
 from policies.catalog import catalog
-from policies.offline import resolve_config
+from policies.offline import policy_options, resolve_config
 from policies.pack import spec_named
 from policies.spec import bind
 
@@ -42,17 +40,6 @@ TYPES = {
 }
 
 
-def options() -> PolicyResourceOptions:
-    return PolicyResourceOptions(
-        protect=False,
-        ignore_changes=[],
-        delete_before_replace=None,
-        aliases=[],
-        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
-        additional_secret_outputs=[],
-    )
-
-
 def urn(kind: str, name: str) -> str:
     return f"urn:pulumi:test::bakerst::{TYPES[kind]}::{name}"
 
@@ -67,7 +54,9 @@ def check_resource(policy: str, obj: Mapping[str, Any], config: Mapping[str, Any
     bound = bind(spec_named(policy), catalog())
     kind = str(obj["kind"])
     name = str(obj.get("metadata", {}).get("name", "x"))
-    args = ResourceValidationArgs(TYPES[kind], obj, urn(kind, name), name, options(), None, _config(policy, config))
+    args = ResourceValidationArgs(
+        TYPES[kind], obj, urn(kind, name), name, policy_options(), None, _config(policy, config)
+    )
     return _collect(bound, args)
 
 
@@ -78,7 +67,7 @@ def check_stack(policy: str, objs: Sequence[Mapping[str, Any]], config: Mapping[
     for index, obj in enumerate(objs):
         kind = str(obj["kind"])
         name = f"{obj.get('metadata', {}).get('name', 'x')}-{index}"
-        resources.append(PolicyResource(TYPES[kind], obj, urn(kind, name), name, options(), None, None, [], {}))
+        resources.append(PolicyResource(TYPES[kind], obj, urn(kind, name), name, policy_options(), None, None, [], {}))
     return _collect(bound, StackValidationArgs(resources, _config(policy, config)))
 
 
