@@ -22,16 +22,24 @@ _POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "ReplicationController": ("spec", "template", "spec"),
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "PodTemplate": ("template", "spec"),
 }
 WORKLOAD_KINDS = frozenset(_POD_SPEC_PATHS)
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 
+def is_patch(resource_type: str) -> bool:
+    """Server-side-apply patches (``kubernetes:apps/v1:DeploymentPatch``) carry a partial object."""
+    return resource_type.startswith("kubernetes:") and resource_type.endswith("Patch")
+
+
 def kind_of(resource_type: str) -> str:
-    """``kubernetes:apps/v1:Deployment`` -> ``Deployment``; '' for anything that is not a Kubernetes object."""
+    """``kubernetes:apps/v1:Deployment`` -> ``Deployment`` (``DeploymentPatch`` -> ``Deployment`` too: a patch can
+    make an object non-compliant); '' for anything that is not a Kubernetes object."""
     if not resource_type.startswith("kubernetes:") or resource_type.startswith("kubernetes:kustomize"):
         return ""
-    return resource_type.rsplit(":", 1)[-1]
+    kind = resource_type.rsplit(":", 1)[-1]
+    return kind.removesuffix("Patch") if is_patch(resource_type) else kind
 
 
 def get(obj: Any, *path: str) -> Any:
@@ -87,13 +95,18 @@ class Workload:
     kind: str
     spec: Mapping[str, Any]
     what: str
+    patch: bool = False
+    """A partial object: only settings it states can be judged, not settings it leaves out."""
 
 
 def workload_of(resource_type: str, props: Mapping[str, Any]) -> Workload | None:
     """The workload view of a resource (None when it is not a workload or has no pod spec)."""
     kind = kind_of(resource_type)
     spec = pod_spec(kind, props)
-    return Workload(kind, spec, describe(kind, props)) if spec is not None else None
+    if spec is None:
+        return None
+    patch = is_patch(resource_type)
+    return Workload(kind, spec, f"{describe(kind, props)}{' (patch)' if patch else ''}", patch)
 
 
 def containers(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

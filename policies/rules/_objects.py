@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from policies.k8s import kind_of, labels_of, name_of, namespace_of
+from pulumi_policy.proxy import UnknownValueError
+
+from policies.k8s import is_patch, kind_of, labels_of, name_of, namespace_of
 
 TASK_NAMESPACE_COMPONENT = "task-namespace"
 HOOKS_CONFIG_COMPONENT = "hooks-runtime-config"
@@ -32,14 +34,31 @@ class K8sObject:
         return labels_of(self.props)
 
 
+def _plain(value: Any) -> Any:
+    """A plain copy of engine props (``pulumi_policy`` proxies raise ``UnknownValueError`` on unknown values)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(value[k]) for k in value}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_plain(v) for v in value]
+    return value
+
+
 def objects(args: Any) -> list[K8sObject]:
-    """Every Kubernetes object among the stack's resources (custom resources included)."""
+    """Every whole Kubernetes object among the stack's resources (custom resources included).
+
+    Patches are left out (partial objects; the resource policies judge them). So is an object with a value still
+    unknown during ``pulumi preview``: the rest of the stack is judged now, that object at ``pulumi up``, instead
+    of one unknown silencing the whole policy."""
     out: list[K8sObject] = []
     for resource in args.resources:
         kind = kind_of(resource.resource_type)
-        props = resource.props
-        if kind and isinstance(props, Mapping):
-            out.append(K8sObject(kind, props, resource.urn))
+        if not kind or is_patch(resource.resource_type) or not isinstance(resource.props, Mapping):
+            continue
+        try:
+            props = _plain(resource.props)
+        except UnknownValueError:
+            continue
+        out.append(K8sObject(kind, props, resource.urn))
     return out
 
 

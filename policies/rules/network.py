@@ -23,7 +23,7 @@ def _selects_all(policy: K8sObject) -> bool:
 def _types(policy: K8sObject) -> set[str]:
     types = {str(t) for t in as_list(get(policy.props, "spec", "policyTypes"))}
     if not types:  # Kubernetes' default: Ingress, plus Egress when egress rules exist
-        types = {"Ingress"} | ({"Egress"} if get(policy.props, "spec", "egress") is not None else set())
+        types = {"Ingress"} | ({"Egress"} if as_list(get(policy.props, "spec", "egress")) else set())
     return types
 
 
@@ -50,24 +50,58 @@ def default_deny(args: Any, report: ReportViolation) -> None:
             report(f"Task namespace {namespace.name} has no default-deny egress NetworkPolicy.", namespace.urn)
 
 
-def _peer_problem(peer: Any) -> str | None:
+NAMESPACE_NAME = "kubernetes.io/metadata.name"
+
+
+def _labels(selector: Any) -> dict[str, str]:
+    labels = get(selector, "matchLabels")
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {}
+
+
+def _peer_problem(peer: Any, port: Any, config: Mapping[str, Any]) -> str | None:
+    """Why ``peer`` on ``port`` is not NATS or cluster DNS (None when it is)."""
     if not isinstance(peer, Mapping):
         return "is not an object"
+    nats_port, dns_port = int(config.get("natsPort", 4222)), int(config.get("dnsPort", 53))
     if "ipBlock" in peer:
-        return f"allows the IP block {get(peer, 'ipBlock', 'cidr')}"
-    if not get(peer, "namespaceSelector", "matchLabels"):
-        return "does not name a namespace (namespaceSelector.matchLabels)"
-    if not get(peer, "podSelector", "matchLabels"):
+        cidr = get(peer, "ipBlock", "cidr")
+        if port == dns_port and cidr in config.get("dnsAddresses", []) and not get(peer, "ipBlock", "except"):
+            return None
+        return f"allows the IP block {cidr}"
+    namespace = _labels(peer.get("namespaceSelector")).get(NAMESPACE_NAME)
+    pods = _labels(peer.get("podSelector"))
+    if not namespace:
+        return "does not name a namespace (namespaceSelector.matchLabels kubernetes.io/metadata.name)"
+    if not pods:
         return "does not select specific pods (podSelector.matchLabels)"
-    return None
+    if port == nats_port and pods == dict(config.get("natsPodLabels", {"app": "nats"})):
+        return None
+    dns_labels = dict(config.get("dnsPodLabels", {"k8s-app": "kube-dns"}))
+    if port == dns_port and namespace == config.get("dnsNamespace", "kube-system") and pods == dns_labels:
+        return None
+    return f"on port {port!r} selects {namespace}/{pods}, which is neither the NATS pods nor cluster DNS"
+
+
+def _anp_subject_covers(anp: K8sObject, namespace: str) -> bool:
+    subject = get(anp.props, "spec", "subject")
+    if not isinstance(subject, Mapping):
+        return False
+    selector = subject.get("namespaces")
+    if selector is None and isinstance(subject.get("pods"), Mapping):
+        selector = get(subject, "pods", "namespaceSelector")
+    if not isinstance(selector, Mapping):
+        return False
+    labels = _labels(selector)
+    return (not labels and not selector.get("matchExpressions")) or labels.get(NAMESPACE_NAME) == namespace
 
 
 def task_egress(args: Any, report: ReportViolation) -> None:
     objs = objects(args)
-    allowed_ports = {int(p) for p in args.get_config().get("allowedEgressPorts", [53, 4222])}
+    config = args.get_config()
     tasks = task_namespaces(objs)
     if not tasks:
         report("The stack has no task namespace (Namespace labelled app.kubernetes.io/component=task-namespace).", None)
+    allowed_ports = {int(config.get("natsPort", 4222)), int(config.get("dnsPort", 53))}
     for namespace in tasks:
         for policy in _policies_in(objs, namespace.name):
             where = f"NetworkPolicy {namespace.name}/{policy.name}"
@@ -76,12 +110,9 @@ def task_egress(args: Any, report: ReportViolation) -> None:
             for index, raw_rule in enumerate(as_list(get(policy.props, "spec", "egress"))):
                 rule = raw_rule if isinstance(raw_rule, Mapping) else {}
                 peers = as_list(rule.get("to"))
+                ports = as_list(rule.get("ports"))
                 if not peers:
                     report(f"{where} egress rule {index} allows every destination.", policy.urn)
-                for peer in peers:
-                    if (problem := _peer_problem(peer)) is not None:
-                        report(f"{where} egress rule {index}: a peer {problem}.", policy.urn)
-                ports = as_list(rule.get("ports"))
                 if not ports:
                     report(f"{where} egress rule {index} allows every port.", policy.urn)
                 for port in ports:
@@ -92,6 +123,32 @@ def task_egress(args: Any, report: ReportViolation) -> None:
                             f"{sorted(allowed_ports)} (NATS, DNS).",
                             policy.urn,
                         )
+                        continue
+                    for peer in peers:
+                        if (problem := _peer_problem(peer, number, config)) is not None:
+                            report(f"{where} egress rule {index}: a peer {problem}.", policy.urn)
+        for anp in of_kind(objs, "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
+            if not _anp_subject_covers(anp, namespace.name):
+                continue
+            for direction in ("ingress", "egress"):
+                for rule in as_list(get(anp.props, "spec", direction)):
+                    if isinstance(rule, Mapping) and rule.get("action") == "Allow":
+                        report(
+                            f"{anp.kind} {anp.name} {direction} rule {rule.get('name')!r} allows traffic for the task "
+                            f"namespace {namespace.name}, above every NetworkPolicy.",
+                            anp.urn,
+                        )
+
+
+def _deny_first(rules: list[Any]) -> bool:
+    """A Deny rule exists and no Allow rule is evaluated before it (ANP rules apply in order)."""
+    for rule in rules:
+        action = rule.get("action") if isinstance(rule, Mapping) else None
+        if action == "Deny":
+            return True
+        if action == "Allow":
+            return False
+    return False
 
 
 def admin_deny(args: Any, report: ReportViolation) -> None:
@@ -101,17 +158,16 @@ def admin_deny(args: Any, report: ReportViolation) -> None:
         covering = [
             anp
             for anp in anps
-            if get(anp.props, "spec", "subject", "namespaces", "matchLabels", "kubernetes.io/metadata.name")
-            == namespace.name
-            and any(
-                isinstance(rule, Mapping) and rule.get("action") == "Deny"
-                for rule in as_list(get(anp.props, "spec", "egress")) + as_list(get(anp.props, "spec", "ingress"))
+            if get(anp.props, "spec", "subject", "namespaces", "matchLabels", NAMESPACE_NAME) == namespace.name
+            and (
+                _deny_first(as_list(get(anp.props, "spec", "egress")))
+                or _deny_first(as_list(get(anp.props, "spec", "ingress")))
             )
         ]
         if not covering:
             report(
-                f"No AdminNetworkPolicy denies traffic for task namespace {namespace.name}; a NetworkPolicy added "
-                "in that namespace could open it up.",
+                f"No AdminNetworkPolicy denies traffic for task namespace {namespace.name} (a Deny rule with no Allow "
+                "before it); a NetworkPolicy added in that namespace could open it up.",
                 namespace.urn,
             )
 
@@ -133,10 +189,23 @@ SPECS = [
         description="Task pods may only reach NATS and cluster DNS (named namespace and pods, listed ports), and "
         "nothing may reach them.",
         validate=task_egress,
-        remediation="limit the task namespace's egress rules to the NATS pods (bakerst:networkIsolation.natsPort) "
-        "and kube-dns on 53, each peer with a namespaceSelector and a podSelector, and remove ingress rules.",
+        remediation="limit the task namespace's egress rules to the NATS pods on the NATS port and kube-dns on 53 "
+        "(bakerst:networkIsolation), each peer naming its namespace and pods, remove ingress rules and Allow rules of "
+        "(Baseline)AdminNetworkPolicies that select the task namespace; set this policy's nats*/dns* config when "
+        "your NATS or DNS pods are labelled differently.",
         severity=Severity.CRITICAL,
-        config={"allowedEgressPorts": {"type": "array", "items": {"type": "integer"}, "default": [53, 4222]}},
+        config={
+            "natsPort": {"type": "integer", "default": 4222},
+            "natsPodLabels": {"type": "object", "additionalProperties": {"type": "string"}, "default": {"app": "nats"}},
+            "dnsPort": {"type": "integer", "default": 53},
+            "dnsNamespace": {"type": "string", "default": "kube-system"},
+            "dnsPodLabels": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "default": {"k8s-app": "kube-dns"},
+            },
+            "dnsAddresses": {"type": "array", "items": {"type": "string"}, "default": []},
+        },
     ),
     PolicySpec(
         name="task-namespace-admin-deny",

@@ -3,21 +3,49 @@ a Kyverno rule that enforces it on pods created at run time."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, Severity
 
-from policies.k8s import as_list, container_label, containers, describe, get, kind_of, labels_of, workload_of
+from policies.k8s import (
+    as_list,
+    container_label,
+    containers,
+    describe,
+    get,
+    is_patch,
+    kind_of,
+    labels_of,
+    workload_of,
+)
 from policies.rules._kyverno import cluster_policy_rules, covers, failure_action
 from policies.rules._objects import objects, of_kind
 from policies.spec import PolicySpec
 
 PSS_LEVELS = ("privileged", "baseline", "restricted")
+#: Oldest profile version accepted (the oldest Kubernetes minor the project supports).
+MIN_VERSION = "v1.30"
 RESTRICTED_VOLUME_TYPES = frozenset(
     {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
 )
 ALLOWED_ADDED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
+SELINUX_TYPES = ("container_t", "container_init_t", "container_kvm_t", "container_engine_t")
+SAFE_SYSCTLS = frozenset(
+    {
+        "kernel.shm_rmid_forced",
+        "net.ipv4.ip_local_port_range",
+        "net.ipv4.ip_unprivileged_port_start",
+        "net.ipv4.tcp_syncookies",
+        "net.ipv4.ping_group_range",
+        "net.ipv4.ip_local_reserved_ports",
+        "net.ipv4.tcp_keepalive_time",
+        "net.ipv4.tcp_fin_timeout",
+        "net.ipv4.tcp_keepalive_intvl",
+        "net.ipv4.tcp_keepalive_probes",
+    }
+)
 
 
 # ------------------------------------------------------------------------------------------- namespace labels
@@ -27,10 +55,13 @@ def namespace_pod_security(args: Any, report: ReportViolation) -> None:
     if kind_of(args.resource_type) != "Namespace":
         return
     config = args.get_config()
+    minimum = str(config.get("minVersion", MIN_VERSION))
     wanted = str(config.get("level", "restricted"))
     labels = labels_of(args.props)
     what = describe("Namespace", args.props)
     enforce = labels.get("pod-security.kubernetes.io/enforce")
+    if is_patch(args.resource_type) and enforce is None and "pod-security.kubernetes.io/enforce-version" not in labels:
+        return  # a patch that leaves Pod Security alone
     if enforce is None:
         report(f"{what} has no pod-security.kubernetes.io/enforce label (wanted {wanted!r}).", args.urn)
     elif enforce not in PSS_LEVELS or PSS_LEVELS.index(str(enforce)) < PSS_LEVELS.index(wanted):
@@ -43,6 +74,8 @@ def namespace_pod_security(args: Any, report: ReportViolation) -> None:
                 "'latest' changes the profile under you on every cluster upgrade.",
                 args.urn,
             )
+        elif not _version_ok(version, minimum):
+            report(f"{what} pins Pod Security version {version!r}, older than {minimum}.", args.urn)
 
 
 # ------------------------------------------------------------------------------------------ host access
@@ -85,12 +118,14 @@ def no_privilege(args: Any, report: ReportViolation) -> None:
         context = context if isinstance(context, Mapping) else {}
         if context.get("privileged") is True:
             report(f"{who} is privileged.", args.urn)
-        if context.get("allowPrivilegeEscalation") is not False:
+        if context.get("allowPrivilegeEscalation") is True or (
+            not workload.patch and context.get("allowPrivilegeEscalation") is not False
+        ):
             report(f"{who} does not set allowPrivilegeEscalation: false.", args.urn)
         if get(context, "windowsOptions", "hostProcess") is True:
             report(f"{who} runs as a Windows HostProcess container.", args.urn)
         dropped = {str(c) for c in as_list(get(context, "capabilities", "drop"))}
-        if "ALL" not in dropped:
+        if "ALL" not in dropped and not workload.patch:
             report(f"{who} does not drop ALL capabilities.", args.urn)
         added = sorted({str(c) for c in as_list(get(context, "capabilities", "add"))} - ALLOWED_ADDED_CAPABILITIES)
         if added:
@@ -98,6 +133,32 @@ def no_privilege(args: Any, report: ReportViolation) -> None:
 
 
 # ------------------------------------------------------------------------------------- restricted profile
+
+
+def _baseline_problems(context: Mapping[str, Any]) -> list[str]:
+    """What a pod or container securityContext sets that the baseline (and so the restricted) profile forbids."""
+    problems = []
+    if context.get("procMount") not in (None, "Default"):
+        problems.append(f"sets procMount {context.get('procMount')!r}")
+    selinux = context.get("seLinuxOptions")
+    if isinstance(selinux, Mapping):
+        if selinux.get("type") not in (None, "", *SELINUX_TYPES):
+            problems.append(f"sets seLinuxOptions.type {selinux.get('type')!r}")
+        if selinux.get("user") or selinux.get("role"):
+            problems.append("sets seLinuxOptions.user or role")
+    if get(context, "appArmorProfile", "type") == "Unconfined":
+        problems.append("runs AppArmor-unconfined")
+    return problems
+
+
+#: Where each workload kind keeps its pod template's annotations.
+_TEMPLATE_ANNOTATIONS = {
+    "Pod": ("metadata", "annotations"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "metadata", "annotations"),
+    "PodTemplate": ("template", "metadata", "annotations"),
+}
+for _kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"):
+    _TEMPLATE_ANNOTATIONS[_kind] = ("spec", "template", "metadata", "annotations")
 
 
 def restricted_profile(args: Any, report: ReportViolation) -> None:
@@ -113,6 +174,17 @@ def restricted_profile(args: Any, report: ReportViolation) -> None:
         report(f"{what} sets runAsUser: 0 for the pod.", args.urn)
     if pod_seccomp not in (None, "RuntimeDefault", "Localhost"):
         report(f"{what} sets seccompProfile {pod_seccomp!r} for the pod (RuntimeDefault or Localhost).", args.urn)
+    for problem in _baseline_problems(pod_context):
+        report(f"{what} pod {problem}.", args.urn)
+    unsafe = sorted(
+        str(get(s, "name")) for s in as_list(pod_context.get("sysctls")) if get(s, "name") not in SAFE_SYSCTLS
+    )
+    if unsafe:
+        report(f"{what} sets sysctls outside the safe set: {', '.join(unsafe)}.", args.urn)
+    annotations = get(args.props, *_TEMPLATE_ANNOTATIONS.get(workload.kind, ("metadata", "annotations")))
+    for key, value in annotations.items() if isinstance(annotations, Mapping) else []:
+        if str(key).startswith("container.apparmor.security.beta.kubernetes.io/") and value == "unconfined":
+            report(f"{what} runs {str(key).rsplit('/', 1)[-1]} AppArmor-unconfined (annotation).", args.urn)
     for volume in as_list(spec.get("volumes")):
         if not isinstance(volume, Mapping) or "hostPath" in volume:
             continue  # hostPath is pod-no-host-access's finding
@@ -128,15 +200,17 @@ def restricted_profile(args: Any, report: ReportViolation) -> None:
         context = container.get("securityContext")
         context = context if isinstance(context, Mapping) else {}
         non_root = context.get("runAsNonRoot")
-        if non_root is False or (non_root is None and not pod_non_root):
+        if non_root is False or (non_root is None and not pod_non_root and not workload.patch):
             report(f"{who} may run as root (runAsNonRoot is not true for it or its pod).", args.urn)
         if context.get("runAsUser") == 0:
             report(f"{who} sets runAsUser: 0.", args.urn)
         seccomp = get(context, "seccompProfile", "type")
-        if seccomp is None and pod_seccomp is None:
+        if seccomp is None and pod_seccomp is None and not workload.patch:
             report(f"{who} has no seccompProfile (set RuntimeDefault on the pod or the container).", args.urn)
         elif seccomp not in (None, "RuntimeDefault", "Localhost"):
             report(f"{who} sets seccompProfile {seccomp!r} (RuntimeDefault or Localhost).", args.urn)
+        for problem in _baseline_problems(context):
+            report(f"{who} {problem}.", args.urn)
 
 
 def read_only_rootfs(args: Any, report: ReportViolation) -> None:
@@ -147,36 +221,62 @@ def read_only_rootfs(args: Any, report: ReportViolation) -> None:
     for list_name, container in containers(spec):
         if list_name == "ephemeralContainers":
             continue
-        if get(container, "securityContext", "readOnlyRootFilesystem") is not True:
+        flag = get(container, "securityContext", "readOnlyRootFilesystem")
+        if flag is False or (flag is not True and not workload.patch):
             report(f"{what} {container_label(list_name, container)} has a writable root filesystem.", args.urn)
 
 
 # ----------------------------------------------------------------------------------- run-time enforcement
 
 
+def _version_ok(version: Any, minimum: str) -> bool:
+    """``latest`` or a pinned ``v1.N`` at least ``minimum`` (older pins lack checks the profile gained later)."""
+    if version == "latest":
+        return True
+    match = re.fullmatch(r"v1\.(\d{1,3})", str(version))
+    wanted = re.fullmatch(r"v1\.(\d{1,3})", minimum)
+    return bool(match and wanted and int(match.group(1)) >= int(wanted.group(1)))
+
+
 def kyverno_pod_security(args: Any, report: ReportViolation) -> None:
     objs = objects(args)
-    namespaces = [o.name for o in of_kind(objs, "Namespace")]
-    enforcing = [
+    minimum = str(args.get_config().get("minVersion", MIN_VERSION))
+    candidates = [
         (policy, rule)
         for policy, rule in cluster_policy_rules(objs)
         if get(rule, "validate", "podSecurity", "level") == "restricted"
     ]
-    if not enforcing:
+    if not candidates:
         report(
             "No Kyverno ClusterPolicy validates podSecurity level 'restricted'; pods the brain creates at run time "
             "are checked by nothing but admission labels.",
             None,
         )
         return
-    enforced = [(p, r) for p, r in enforcing if failure_action(p, r.get("validate")) == "Enforce"]
-    if not enforced:
-        names = ", ".join(sorted({p.name for p, _ in enforcing}))
-        report(f"The podSecurity 'restricted' rule ({names}) only audits; set failureAction: Enforce.", None)
-        return
-    for namespace in namespaces:
-        if not any(covers(rule, namespace) for _, rule in enforced):
-            report(f"Namespace {namespace} is not matched by the enforcing podSecurity 'restricted' rule.", None)
+    sound = []
+    for policy, rule in candidates:
+        pss = get(rule, "validate", "podSecurity")
+        where = f"{policy.name}/{rule.get('name')}"
+        if as_list(pss.get("exclude")):
+            controls = ", ".join(str(get(e, "controlName")) for e in as_list(pss.get("exclude")))
+            report(f"The podSecurity rule {where} exempts controls ({controls}) from the restricted profile.", None)
+        elif not _version_ok(pss.get("version", "latest"), minimum):
+            report(f"The podSecurity rule {where} pins version {pss.get('version')!r}, older than {minimum}.", None)
+        else:
+            sound.append((policy, rule))
+    for namespace in (o.name for o in of_kind(objs, "Namespace")):
+        covering = [(p, r) for p, r in sound if covers(r, namespace)]
+        actions = {failure_action(p, r.get("validate"), namespace) for p, r in covering}
+        if "Enforce" in actions:
+            continue
+        if not covering:
+            report(f"Namespace {namespace} is not matched by an enforcing podSecurity 'restricted' rule.", None)
+        else:
+            report(
+                f"The podSecurity 'restricted' rule for namespace {namespace} only audits "
+                f"({', '.join(sorted(actions))}); set failureAction: Enforce.",
+                None,
+            )
 
 
 SPECS = [
@@ -191,6 +291,7 @@ SPECS = [
         config={
             "level": {"type": "string", "enum": list(PSS_LEVELS), "default": "restricted"},
             "requireVersionPin": {"type": "boolean", "default": True},
+            "minVersion": {"type": "string", "pattern": "^v1\\.[0-9]{1,3}$", "default": MIN_VERSION},
         },
     ),
     PolicySpec(
@@ -216,7 +317,7 @@ SPECS = [
         name="pod-restricted-profile",
         kind="resource",
         description="Every pod template meets the rest of the restricted profile: non-root, RuntimeDefault "
-        "seccomp, allowed volume types.",
+        "seccomp, allowed volume types, default procMount, no custom SELinux or unconfined AppArmor, safe sysctls.",
         validate=restricted_profile,
         remediation="set runAsNonRoot: true and seccompProfile.type: RuntimeDefault in the pod securityContext, "
         "never runAsUser: 0, and use only configMap/secret/emptyDir/PVC/projected/downwardAPI/csi/ephemeral volumes.",
@@ -239,7 +340,8 @@ SPECS = [
         "(covers task Jobs created at run time).",
         validate=kyverno_pod_security,
         remediation="deploy the pod-security-restricted ClusterPolicy with failureAction Enforce "
-        "(bakerst:admission.failureAction) matching the app and task namespaces.",
+        "(bakerst:admission.failureAction) matching Pods in the app and task namespaces, with no exclusions.",
         severity=Severity.HIGH,
+        config={"minVersion": {"type": "string", "pattern": "^v1\\.[0-9]{1,3}$", "default": MIN_VERSION}},
     ),
 ]

@@ -14,6 +14,10 @@ from policies.spec import PolicySpec
 
 ADMIN_ROLES = frozenset({"cluster-admin"})
 ADMIN_GROUPS = frozenset({"system:masters"})
+#: Built-in roles too broad to grant across every namespace (``edit`` reads Secrets).
+CLUSTER_WIDE_FORBIDDEN = frozenset({"admin", "edit"})
+#: Groups every ServiceAccount (or every caller) belongs to.
+BROAD_GROUPS = frozenset({"system:serviceaccounts", "system:authenticated", "system:unauthenticated"})
 SECRET_READ_VERBS = frozenset({"get", "list", "watch", "*"})
 
 
@@ -26,6 +30,8 @@ def no_wildcards(args: Any, report: ReportViolation) -> None:
     if kind not in ("Role", "ClusterRole"):
         return
     what = describe(kind, args.props)
+    if args.props.get("aggregationRule") is not None:
+        report(f"{what} aggregates other ClusterRoles (aggregationRule); its rights cannot be reviewed here.", args.urn)
     for index, rule in enumerate(_rules(args)):
         for field in ("verbs", "resources", "apiGroups", "resourceNames", "nonResourceURLs"):
             values = [str(v) for v in as_list(rule.get(field))]
@@ -39,8 +45,9 @@ def no_cluster_admin(args: Any, report: ReportViolation) -> None:
         return
     what = describe(kind, args.props)
     role = get(args.props, "roleRef", "name")
-    if role in ADMIN_ROLES:
-        report(f"{what} binds {role}.", args.urn)
+    if role in ADMIN_ROLES or (kind == "ClusterRoleBinding" and role in CLUSTER_WIDE_FORBIDDEN):
+        scope = " cluster-wide" if kind == "ClusterRoleBinding" else ""
+        report(f"{what} binds {role}{scope}.", args.urn)
     for subject in as_list(args.props.get("subjects")):
         if isinstance(subject, Mapping) and subject.get("kind") == "Group" and subject.get("name") in ADMIN_GROUPS:
             report(f"{what} binds the group {subject.get('name')}.", args.urn)
@@ -61,35 +68,36 @@ def secrets_read_limited(args: Any, report: ReportViolation) -> None:
             report(f"{what} rule {index} can read Secrets{scope}: {', '.join(sorted(verbs))}.", args.urn)
 
 
+def _names_task_subject(subject: Any, binding_namespace: str, task_namespace: str) -> bool:
+    """Whether a binding subject can be a task pod's identity (any ServiceAccount of the namespace)."""
+    if not isinstance(subject, Mapping):
+        return False
+    kind, name = subject.get("kind"), str(subject.get("name", ""))
+    if kind == "ServiceAccount":
+        return bool(subject.get("namespace", binding_namespace) == task_namespace)
+    if kind == "User":
+        return name.startswith(f"system:serviceaccount:{task_namespace}:")
+    if kind == "Group":
+        return name in BROAD_GROUPS or name == f"system:serviceaccounts:{task_namespace}"
+    return False
+
+
 def task_service_account(args: Any, report: ReportViolation) -> None:
     objs = objects(args)
     for namespace in task_namespaces(objs):
-        accounts = [o for o in of_kind(objs, "ServiceAccount") if o.namespace == namespace.name]
-        for account in accounts:
+        for account in (o for o in of_kind(objs, "ServiceAccount") if o.namespace == namespace.name):
             if account.props.get("automountServiceAccountToken") is not False:
                 report(
                     f"ServiceAccount {namespace.name}/{account.name} does not set automountServiceAccountToken: false.",
                     account.urn,
                 )
-        names = {a.name for a in accounts}
         for binding in of_kind(objs, "RoleBinding", "ClusterRoleBinding"):
             for subject in as_list(binding.props.get("subjects")):
-                if not isinstance(subject, Mapping):
-                    continue
-                is_account = (
-                    subject.get("kind") == "ServiceAccount"
-                    and subject.get("namespace", binding.namespace) == namespace.name
-                    and subject.get("name") in names
-                )
-                is_group = subject.get("kind") == "Group" and subject.get("name") in (
-                    f"system:serviceaccounts:{namespace.name}",
-                    "system:serviceaccounts",
-                )
-                if is_account or is_group:
+                if _names_task_subject(subject, binding.namespace, namespace.name):
                     role = get(binding.props, "roleRef", "name")
                     report(
-                        f"{describe(binding.kind, binding.props)} grants {role} "
-                        f"to {subject.get('kind')} {subject.get('name')} of the task namespace.",
+                        f"{describe(binding.kind, binding.props)} grants {role} to {subject.get('kind')} "
+                        f"{subject.get('name')}, an identity task pods of {namespace.name} can hold.",
                         binding.urn,
                     )
 
@@ -106,7 +114,7 @@ SPECS = [
     PolicySpec(
         name="rbac-no-cluster-admin",
         kind="resource",
-        description="Nothing binds cluster-admin or the system:masters group.",
+        description="Nothing binds cluster-admin or the system:masters group, or admin/edit cluster-wide.",
         validate=no_cluster_admin,
         remediation="bind a Role with only the rights needed, in the namespace where they are needed.",
         severity=Severity.CRITICAL,

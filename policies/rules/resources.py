@@ -16,6 +16,7 @@ QUOTA_KEYS = {
     "cpu": ("requests.cpu", "limits.cpu", "cpu"),
     "memory": ("requests.memory", "limits.memory", "memory"),
     "pods": ("pods", "count/pods"),
+    "Jobs": ("count/jobs.batch",),
 }
 
 
@@ -35,6 +36,13 @@ def task_quota(args: Any, report: ReportViolation) -> None:
             for what, keys in QUOTA_KEYS.items():
                 if not any(k in hard for k in keys):
                     report(f"The ResourceQuota of {namespace.name} sets no {what} ceiling ({' / '.join(keys)}).", None)
+            for quota in quotas:
+                if get(quota.props, "spec", "scopes") or get(quota.props, "spec", "scopeSelector"):
+                    report(
+                        f"ResourceQuota {namespace.name}/{quota.name} is scoped (scopes/scopeSelector): it may apply "
+                        "to no task pod at all.",
+                        quota.urn,
+                    )
         ranges = [r for r in of_kind(objs, "LimitRange") if r.namespace == namespace.name]
         container_limits = [
             item
@@ -46,8 +54,9 @@ def task_quota(args: Any, report: ReportViolation) -> None:
             report(f"Task namespace {namespace.name} has no LimitRange for containers.", namespace.urn)
             continue
         for field in ("default", "defaultRequest", "max"):
-            if not any(isinstance(item.get(field), Mapping) and item.get(field) for item in container_limits):
-                report(f"The container LimitRange of {namespace.name} sets no {field}.", None)
+            for resource in ("cpu", "memory"):
+                if not any(get(item, field, resource) not in (None, "") for item in container_limits):
+                    report(f"The container LimitRange of {namespace.name} sets no {field}.{resource}.", None)
 
 
 def container_resources(args: Any, report: ReportViolation) -> None:
@@ -57,6 +66,8 @@ def container_resources(args: Any, report: ReportViolation) -> None:
     for list_name, container in containers(workload.spec):
         if list_name == "ephemeralContainers":
             continue
+        if workload.patch:
+            continue  # a patch states only what it changes
         missing = [
             f"{part}.{resource}"
             for part in ("requests", "limits")

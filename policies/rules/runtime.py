@@ -4,23 +4,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import yaml
 from pulumi_policy import ReportViolation, Severity
+from pydantic.alias_generators import to_snake
 
-from policies.k8s import as_list, get
+from hooks.audit.config import AuditConfigError, parse_audit_config, sink_uses_tls
+from hooks.governance.config import GovernanceConfig, GovernanceConfigError, build_governance_config
+from hooks.guardrails.config import GuardrailConfigError, parse_guardrail_config
+from policies.k8s import as_list, containers, describe, get, pod_spec
 from policies.rules._objects import hooks_config, objects
 from policies.spec import PolicySpec
 
-REMOTE_SINKS = frozenset({"loki", "splunk", "datadog", "syslog"})
 ALL_CHECKS = ("injection", "schema", "risk", "approval", "sanitization")
+RISK_ORDER = ("low", "medium", "high", "critical")
+#: Environment variables the runtime reads over governance.yaml (hooks.governance.config).
+GOVERNANCE_ENV = ("RATE_LIMIT_PER_USER", "RATE_LIMIT_GLOBAL", "COST_LIMIT_DAILY", "COST_LIMIT_MONTHLY",
+                  "COST_FALLBACK_STRATEGY")  # fmt: skip
 
 
 def _document(args: Any, key: str, report: ReportViolation) -> Mapping[str, Any] | None:
-    """The parsed ``key`` of the hooks ConfigMap, or None after reporting why it is unusable."""
+    """The parsed ``key`` of the one hooks ConfigMap, or None after reporting why it is unusable."""
     maps = hooks_config(objects(args))
     if not maps:
         report(
@@ -28,139 +35,172 @@ def _document(args: Any, key: str, report: ReportViolation) -> Mapping[str, Any]
             None,
         )
         return None
+    if len(maps) > 1:
+        names = ", ".join(f"{m.namespace}/{m.name}" for m in maps)
+        report(f"The stack renders more than one hooks runtime ConfigMap ({names}); which one runs is ambiguous.", None)
+        return None
     config_map = maps[0]
+    where = f"ConfigMap {config_map.namespace}/{config_map.name}"
     text = get(config_map.props, "data", key)
     if not isinstance(text, str):
-        report(f"ConfigMap {config_map.namespace}/{config_map.name} has no {key}.", config_map.urn)
+        report(f"{where} has no {key}.", config_map.urn)
         return None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        report(f"ConfigMap {config_map.namespace}/{config_map.name} {key} is not valid YAML: {exc}.", config_map.urn)
+        report(f"{where} {key} is not valid YAML: {exc}.", config_map.urn)
         return None
     if not isinstance(data, Mapping):
-        report(f"ConfigMap {config_map.namespace}/{config_map.name} {key} is not a mapping.", config_map.urn)
+        report(f"{where} {key} is not a mapping.", config_map.urn)
         return None
     return data
 
 
-def _number(value: Any) -> Decimal | None:
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
 def audit_remote(args: Any, report: ReportViolation) -> None:
-    audit = _document(args, "audit.yaml", report)
-    if audit is None:
+    data = _document(args, "audit.yaml", report)
+    if data is None:
+        return
+    try:
+        audit = parse_audit_config(dict(data), "audit.yaml")
+    except AuditConfigError as exc:
+        report(f"{exc} (the runtime would refuse to start).", None)
         return
     config = args.get_config()
-    if audit.get("tamperEvidence") is not True:
+    if not audit.tamper_evidence:
         report("audit.yaml turns tamper evidence off (tamperEvidence is not true).", None)
-    sinks = [s for s in as_list(audit.get("sinks")) if isinstance(s, Mapping)]
-    remote = [s for s in sinks if s.get("type") in REMOTE_SINKS]
+    remote = audit.remote_sinks()
     if not remote:
-        kinds = ", ".join(str(s.get("type")) for s in sinks) or "none"
+        kinds = ", ".join(s.type for s in audit.sinks) or "none"
         report(f"audit.yaml ships to no remote sink (loki, splunk, datadog, syslog); configured: {kinds}.", None)
     for sink in remote:
-        tls = (
-            bool(sink.get("tls", True))
-            if sink.get("type") == "syslog"
-            else str(sink.get("url", "")).startswith("https://")
-        )
-        if not tls and config.get("requireTls", True):
-            where = sink.get("url") or f"{sink.get('host')}:{sink.get('port')}"
-            report(f"audit.yaml {sink.get('type')} sink {where} is not TLS-protected.", None)
-    checkpoint = _number(audit.get("checkpointIntervalSeconds", 60))
-    limit = Decimal(str(config.get("maxCheckpointIntervalSeconds", 300)))
-    if checkpoint is None or checkpoint > limit:
+        if not sink_uses_tls(sink) and config.get("requireTls", True):
+            where = getattr(sink, "url", None) or f"{getattr(sink, 'host', '?')}:{getattr(sink, 'port', '?')}"
+            report(f"audit.yaml {sink.type} sink {where} is not TLS-protected.", None)
+    limit = float(config.get("maxCheckpointIntervalSeconds", 300))
+    if audit.checkpoint_interval_seconds > limit:
         report(
-            f"audit.yaml checkpointIntervalSeconds {audit.get('checkpointIntervalSeconds')!r} exceeds {limit} "
+            f"audit.yaml checkpointIntervalSeconds {audit.checkpoint_interval_seconds:g} exceeds {limit:g} "
             "(the unanchored tail an attacker could truncate).",
             None,
         )
 
 
+def _workload_envs(args: Any) -> list[tuple[str, dict[str, str]]]:
+    """``(workload, overrides)`` for every workload that sets a governance variable literally."""
+    out = []
+    for obj in objects(args):
+        spec = pod_spec(obj.kind, obj.props)
+        if spec is None:
+            continue
+        env = {
+            str(e.get("name")): str(e.get("value"))
+            for _, container in containers(spec)
+            for e in as_list(container.get("env"))
+            if isinstance(e, Mapping) and e.get("name") in GOVERNANCE_ENV and isinstance(e.get("value"), str)
+        }
+        if env:
+            out.append((describe(obj.kind, obj.props), env))
+    return out
+
+
+def _governance(args: Any, report: ReportViolation, section: str) -> list[tuple[str, GovernanceConfig]]:
+    """The governance config as the runtime would build it from governance.yaml, once for the file alone and once
+    per workload that overrides it through its environment; each unusable one is reported."""
+    data = _document(args, "governance.yaml", report)
+    if data is None:
+        return []
+    if section not in data and to_snake(section) not in data:
+        report(f"governance.yaml sets no {section} (the stack must state them, not rely on defaults).", None)
+        return []
+    built = []
+    for source, env in [("governance.yaml", {}), *_workload_envs(args)]:
+        label = source if not env else f"governance.yaml with the environment of {source}"
+        try:
+            built.append((label, build_governance_config(dict(data), env)))
+        except GovernanceConfigError as exc:
+            report(f"{label}: {exc}.", None)
+    return built
+
+
 def rate_limits(args: Any, report: ReportViolation) -> None:
-    governance = _document(args, "governance.yaml", report)
-    if governance is None:
-        return
     config = args.get_config()
-    limits = governance.get("rateLimits")
-    if not isinstance(limits, Mapping):
-        report("governance.yaml sets no rateLimits.", None)
-        return
-    per_user, overall = _number(limits.get("perUserPerMinute")), _number(limits.get("globalPerMinute"))
-    max_user = Decimal(str(config.get("maxPerUserPerMinute", 600)))
-    max_global = Decimal(str(config.get("maxGlobalPerMinute", 100_000)))
-    if per_user is None or not 1 <= per_user <= max_user:
-        report(f"rateLimits.perUserPerMinute {limits.get('perUserPerMinute')!r} is not between 1 and {max_user}.", None)
-    if overall is None or not 1 <= overall <= max_global:
-        report(f"rateLimits.globalPerMinute {limits.get('globalPerMinute')!r} is not between 1 and {max_global}.", None)
-    if per_user is not None and overall is not None and per_user > overall:
-        report(f"rateLimits.perUserPerMinute ({per_user}) exceeds globalPerMinute ({overall}).", None)
-    if limits.get("failureMode", "closed") != "closed":
-        report("rateLimits.failureMode is not 'closed': an unreachable backend would admit everything.", None)
+    max_user = int(config.get("maxPerUserPerMinute", 600))
+    max_global = int(config.get("maxGlobalPerMinute", 100_000))
+    for label, governance in _governance(args, report, "rateLimits"):
+        limits = governance.rate_limits
+        if limits.per_user_per_minute > max_user:
+            report(f"{label}: rateLimits.perUserPerMinute {limits.per_user_per_minute} is not between 1 and "
+                   f"{max_user}.", None)  # fmt: skip
+        if limits.global_per_minute > max_global:
+            report(f"{label}: rateLimits.globalPerMinute {limits.global_per_minute} is not between 1 and "
+                   f"{max_global}.", None)  # fmt: skip
+        if limits.per_user_per_minute > limits.global_per_minute:
+            report(f"{label}: rateLimits.perUserPerMinute ({limits.per_user_per_minute}) exceeds globalPerMinute "
+                   f"({limits.global_per_minute}).", None)  # fmt: skip
+        if limits.failure_mode != "closed":
+            report(f"{label}: rateLimits.failureMode is not 'closed': an unreachable backend would admit everything.",
+                   None)  # fmt: skip
 
 
 def budgets(args: Any, report: ReportViolation) -> None:
-    governance = _document(args, "governance.yaml", report)
-    if governance is None:
-        return
     config = args.get_config()
-    budget = governance.get("budgets")
-    if not isinstance(budget, Mapping):
-        report("governance.yaml sets no budgets.", None)
-        return
-    daily, monthly = _number(budget.get("dailyUsd")), _number(budget.get("monthlyUsd"))
-    for name, value, cap_key in (("dailyUsd", daily, "maxDailyUsd"), ("monthlyUsd", monthly, "maxMonthlyUsd")):
-        cap = config.get(cap_key)
-        if value is None or value <= 0:
-            report(f"budgets.{name} {budget.get(name)!r} is not a positive amount.", None)
-        elif cap is not None and value > Decimal(str(cap)):
-            report(f"budgets.{name} {value} exceeds the approved ceiling {cap}.", None)
-    if daily is not None and monthly is not None and daily > monthly:
-        report(f"budgets.dailyUsd ({daily}) exceeds monthlyUsd ({monthly}).", None)
-    threshold = _number(budget.get("alertThreshold"))
-    low, high = Decimal(str(config.get("minAlertThreshold", 0.5))), Decimal(str(config.get("maxAlertThreshold", 0.95)))
-    if threshold is None or not low <= threshold <= high:
-        report(f"budgets.alertThreshold {budget.get('alertThreshold')!r} is not between {low} and {high}.", None)
-    if budget.get("fallbackStrategy") not in ("downgrade", "deny"):
-        report(f"budgets.fallbackStrategy {budget.get('fallbackStrategy')!r} is not 'downgrade' or 'deny'.", None)
+    low = Decimal(str(config.get("minAlertThreshold", 0.5)))
+    high = Decimal(str(config.get("maxAlertThreshold", 0.95)))
+    for label, governance in _governance(args, report, "budgets"):
+        budget = governance.budgets
+        for name, value, cap_key in (
+            ("dailyUsd", budget.daily_usd, "maxDailyUsd"),
+            ("monthlyUsd", budget.monthly_usd, "maxMonthlyUsd"),
+        ):
+            cap = config.get(cap_key)
+            if cap is not None and value > Decimal(str(cap)):
+                report(f"{label}: budgets.{name} {value} exceeds the approved ceiling {cap}.", None)
+        if budget.daily_usd > budget.monthly_usd:
+            report(f"{label}: budgets.dailyUsd ({budget.daily_usd}) exceeds monthlyUsd ({budget.monthly_usd}).", None)
+        if not low <= budget.alert_threshold <= high:
+            report(f"{label}: budgets.alertThreshold '{budget.alert_threshold}' is not between {low} and {high}.",
+                   None)  # fmt: skip
 
 
 def guardrails(args: Any, report: ReportViolation) -> None:
-    chain = _document(args, "guardrails.yaml", report)
-    if chain is None:
+    data = _document(args, "guardrails.yaml", report)
+    if data is None:
+        return
+    try:
+        chain = parse_guardrail_config(dict(data), "guardrails.yaml")
+    except GuardrailConfigError as exc:
+        report(f"{exc} (the runtime would refuse to start).", None)
         return
     config = args.get_config()
-    checks = [str(c) for c in as_list(chain.get("checks", list(ALL_CHECKS)))]
+    checks = list(chain.checks)
     missing = [c for c in ALL_CHECKS if c not in checks]
     if missing:
         report(f"guardrails.yaml leaves out the {', '.join(missing)} check(s).", None)
     elif checks[0] != "injection":
         report(f"guardrails.yaml runs {checks[0]} before injection detection.", None)
-    rules: list[tuple[str, Any, Callable[[Decimal], bool], str]] = [
-        ("injection.threshold", get(chain, "injection", "threshold"), lambda v: 0 < v <= Decimal(str(
-            config.get("maxInjectionThreshold", 0.5))), f"in (0, {config.get('maxInjectionThreshold', 0.5)}]"),
-        ("approval.timeout_seconds", get(chain, "approval", "timeout_seconds"), lambda v: 0 < v <= Decimal(str(
-            config.get("maxApprovalSeconds", 3600))), f"in (0, {config.get('maxApprovalSeconds', 3600)}]"),
-        ("limits.check_timeout_ms", get(chain, "limits", "check_timeout_ms"), lambda v: 0 < v <= Decimal(str(
-            config.get("maxCheckTimeoutMs", 1000))), f"in (0, {config.get('maxCheckTimeoutMs', 1000)}]"),
-    ]  # fmt: skip
-    for key, raw, ok, expected in rules:
-        value = _number(raw) if raw is not None else None
-        if value is None or not ok(value):
-            report(f"guardrails.yaml {key} is {raw!r}, expected a number {expected}.", None)
-    if get(chain, "block_level") not in ("high", "critical"):
-        report(f"guardrails.yaml block_level {get(chain, 'block_level')!r} is not high or critical.", None)
-    raw_sanitizer = chain.get("sanitizer")
-    sanitizer: Mapping[str, Any] = raw_sanitizer if isinstance(raw_sanitizer, Mapping) else {}
-    for switch in ("secrets", "pii"):
-        if sanitizer.get(switch, True) is not True:
-            report(f"guardrails.yaml sanitizer.{switch} is off: {switch} would reach the model.", None)
+    bounds = (
+        ("injection.threshold", chain.injection.threshold, float(config.get("maxInjectionThreshold", 0.5))),
+        ("approval.timeout_seconds", chain.approval.timeout_seconds, float(config.get("maxApprovalSeconds", 3600))),
+        ("limits.check_timeout_ms", chain.limits.check_timeout_ms, float(config.get("maxCheckTimeoutMs", 1000))),
+    )
+    for key, value, limit in bounds:
+        if not 0 < float(value) <= limit:
+            report(f"guardrails.yaml {key} is {value:g}, expected a number in (0, {limit:g}].", None)
+    if chain.block_level not in ("high", "critical"):
+        report(f"guardrails.yaml block_level {chain.block_level!r} is not high or critical.", None)
+    if RISK_ORDER.index(chain.approval.level) >= RISK_ORDER.index(chain.block_level):
+        report(
+            f"guardrails.yaml approval.level {chain.approval.level!r} is not below block_level "
+            f"{chain.block_level!r}: no call would ever be held for a person.",
+            None,
+        )
+    for switch, kinds in (("secrets", chain.sanitizer.secret_kinds), ("pii", chain.sanitizer.pii_kinds)):
+        if not getattr(chain.sanitizer, switch) or not kinds:
+            report(
+                f"guardrails.yaml sanitizer.{switch} is off or lists no kinds: {switch} would reach the model.", None
+            )
+    if not chain.provenance.enabled:
+        report("guardrails.yaml provenance.enabled is false: hijacked arguments would not raise the risk.", None)
 
 
 SPECS = [

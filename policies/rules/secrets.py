@@ -24,8 +24,19 @@ _SECRET_VALUE = re.compile(
     r"-----BEGIN [A-Z ]{0,20}PRIVATE KEY-----|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.|"
     r"[a-z][a-z0-9+.-]{1,20}://[^/\s:@]{1,64}:[^/\s@]{3,128}@"
 )
-#: Literal values that are obviously not credentials.
-_HARMLESS = re.compile(r"^(?:|true|false|yes|no|on|off|enabled|disabled|none|\d{1,10}|/[\w./-]{0,500})$", re.I)
+#: Name endings that describe a credential without holding one (``TOKEN_TTL``, ``SECRET_PATH``).
+_NOT_A_CREDENTIAL = re.compile(
+    r"_(?:PATH|FILE|DIR|HEADER|AUDIENCE|NAME|TTL|TIMEOUT|ENABLED|TYPE|URL|ENDPOINT|ISSUER|ID|LENGTH|EXPIRY|MODE)$"
+)
+#: Literal values that cannot be credentials: empty, a switch, a file path, a ``$(VAR)`` reference.
+_HARMLESS = re.compile(
+    r"^(?:|true|false|yes|no|on|off|enabled|disabled|none|/[\w./-]{0,500}|\$\([A-Z_][A-Z0-9_]*\))$", re.I
+)
+
+
+def credential_name(name: str) -> bool:
+    upper = name.upper()
+    return bool(_SECRET_NAME.search(upper)) and not _NOT_A_CREDENTIAL.search(upper)
 
 
 def _env_literals(spec: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
@@ -52,9 +63,14 @@ def no_secret_literals_in_env(args: Any, report: ReportViolation) -> None:
     if workload is None:
         return
     for who, name, value in _env_literals(workload.spec):
-        by_name = bool(_SECRET_NAME.search(name.upper())) and not _HARMLESS.match(value)
+        by_name = credential_name(name) and not _HARMLESS.match(value)
         if by_name or _SECRET_VALUE.search(value):
             report(f"{workload.what} {who} sets {name} to a literal that looks like a credential.", args.urn)
+    for list_name, container in containers(workload.spec):
+        for field in ("command", "args"):
+            if any(_SECRET_VALUE.search(str(arg)) for arg in as_list(container.get(field))):
+                who = container_label(list_name, container)
+                report(f"{workload.what} {who} passes a credential-looking literal in its {field}.", args.urn)
 
 
 def _consumed_secrets(obj: K8sObject) -> Iterator[tuple[str, bool]]:
@@ -85,9 +101,13 @@ def secrets_from_external_secrets(args: Any, report: ReportViolation) -> None:
         (es.namespace, str(get(es.props, "spec", "target", "name") or es.name))
         for es in of_kind(objs, "ExternalSecret")
     }
+    cluster_synced = {  # ClusterExternalSecret: the same target in every namespace it selects
+        str(get(ces.props, "spec", "externalSecretSpec", "target", "name") or ces.name)
+        for ces in of_kind(objs, "ClusterExternalSecret")
+    }
     for obj in objs:
         for name, _optional in _consumed_secrets(obj):
-            if name in runtime_managed or (obj.namespace, name) in synced:
+            if name in runtime_managed or (obj.namespace, name) in synced or name in cluster_synced:
                 continue
             report(
                 f"{describe(obj.kind, obj.props)} reads Secret {name!r}, which no ExternalSecret in namespace "

@@ -9,10 +9,10 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, Severity
 
-from policies.k8s import as_list, container_label, containers, describe, get, image_matches, kind_of, pod_spec
+from policies.k8s import as_list, container_label, containers, describe, get, is_patch, kind_of, pod_spec
 from policies.k8s import registry_of as image_registry
-from policies.rules._kyverno import cluster_policy_rules, covers, failure_action
-from policies.rules._objects import K8sObject, objects
+from policies.rules._kyverno import cluster_policy_rules, covers, failure_action, wildcard
+from policies.rules._objects import K8sObject, objects, of_kind
 from policies.spec import PolicySpec
 
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -38,36 +38,63 @@ def pinned_by_digest(args: Any, report: ReportViolation) -> None:
     what = describe(kind, args.props)
     for who, image in _images(kind, args.props):
         if not image:
-            report(f"{what} {who} has no image.", args.urn)
+            if not is_patch(args.resource_type):
+                report(f"{what} {who} has no image.", args.urn)
         elif not _DIGEST.search(image):
             report(f"{what} {who} image {image!r} is not pinned by digest (@sha256:<64 hex>).", args.urn)
 
 
-def _registry_rules(objs: list[K8sObject]) -> Iterator[tuple[K8sObject, Mapping[str, Any], list[str]]]:
-    """Rules whose validate.pattern restricts container images, with the registries they allow."""
+_CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+
+
+def _pattern_images(pattern_spec: Any, list_name: str) -> list[str]:
+    """The ``image`` patterns a Kyverno validate.pattern sets for one container list (plain or ``=()`` anchored)."""
+    if not isinstance(pattern_spec, Mapping):
+        return []
+    entries = as_list(pattern_spec.get(list_name)) + as_list(pattern_spec.get(f"=({list_name})"))
+    return [str(c.get("image")) for c in entries if isinstance(c, Mapping) and c.get("image")]
+
+
+def _registry_rules(objs: list[K8sObject]) -> Iterator[tuple[K8sObject, Mapping[str, Any], list[str], list[str]]]:
+    """Rules whose validate.pattern restricts container images: ``(policy, rule, allowed alternatives, container
+    lists left unrestricted)``."""
     for policy, rule in cluster_policy_rules(objs):
-        containers_pattern = as_list(get(rule, "validate", "pattern", "spec", "containers"))
-        patterns = [str(c.get("image")) for c in containers_pattern if isinstance(c, Mapping) and c.get("image")]
-        if patterns:
-            registries = [
-                alt.strip().removesuffix("/*") for pattern in patterns for alt in pattern.split("|") if alt.strip()
-            ]
-            yield policy, rule, registries
+        pattern_spec = get(rule, "validate", "pattern", "spec")
+        per_list = {name: _pattern_images(pattern_spec, name) for name in _CONTAINER_LISTS}
+        if not per_list["containers"]:
+            continue
+        alternatives = [alt.strip() for patterns in per_list.values() for p in patterns for alt in p.split("|")]
+        unrestricted = [name for name, patterns in per_list.items() if not patterns]
+        yield policy, rule, [a for a in alternatives if a], unrestricted
 
 
 def registry_allowed(args: Any, report: ReportViolation) -> None:
     objs = objects(args)
-    allowed = {str(r) for r in args.get_config().get("allowedRegistries", [])}
+    configured = {str(r) for r in args.get_config().get("allowedRegistries", [])}
     rules = list(_registry_rules(objs))
-    enforcing = [(p, r, regs) for p, r, regs in rules if failure_action(p, r.get("validate")) == "Enforce"]
-    if not enforcing:
-        report(
-            "No Kyverno ClusterPolicy restricts image registries with failureAction Enforce; any registry is "
-            "admitted at run time.",
-            None,
-        )
-    if not allowed:
-        allowed = {registry for _, _, regs in rules for registry in regs}
+    alternatives = {alt for _, _, alts, _ in rules for alt in alts}
+    allowed = configured or {alt.removesuffix("/*") for alt in alternatives}
+    for policy, rule, alts, unrestricted in rules:
+        where = f"{policy.name}/{rule.get('name')}"
+        if unrestricted:
+            report(f"The registry rule {where} leaves {', '.join(unrestricted)} unrestricted.", None)
+        loose = sorted(a for a in alts if not any(a == f"{r}/*" for r in allowed))
+        if configured and loose:
+            report(f"The registry rule {where} admits {', '.join(loose)}, beyond the allowed registries.", None)
+    namespaces = sorted({o.name for o in of_kind(objs, "Namespace")})
+    for namespace in namespaces:
+        if not any(
+            covers(rule, namespace) and failure_action(policy, rule.get("validate"), namespace) == "Enforce"
+            for policy, rule, _, unrestricted in rules
+            if not unrestricted
+        ):
+            report(
+                f"No Kyverno ClusterPolicy restricts image registries with failureAction Enforce for namespace "
+                f"{namespace}; any registry is admitted there at run time.",
+                None,
+            )
+    if not namespaces and not rules:
+        report("No Kyverno ClusterPolicy restricts image registries with failureAction Enforce.", None)
     for obj, who, image in _workload_images(objs):
         if image and image_registry(image) not in allowed:
             report(
@@ -75,6 +102,20 @@ def registry_allowed(args: Any, report: ReportViolation) -> None:
                 f"not an allowed registry ({', '.join(sorted(allowed)) or 'none configured'}).",
                 obj.urn,
             )
+
+
+def normalized_images(image: str) -> list[str]:
+    """The forms Kyverno matches ``imageReferences`` against: registry-qualified (``docker.io`` for short names,
+    with and without ``library/``), and with the tag dropped when a digest is present."""
+    name, at, digest = image.partition("@")
+    if at:
+        last = name.rsplit("/", 1)
+        if ":" in last[-1]:
+            name = name[: name.rfind(":")]
+    forms = [name]
+    if image_registry(name) == "docker.io" and not name.startswith("docker.io/"):
+        forms = [f"docker.io/{name}"] + ([f"docker.io/library/{name}"] if "/" not in name else [])
+    return [f"{form}@{digest}" if at else form for form in forms]
 
 
 def _verify_entries(objs: list[K8sObject]) -> list[tuple[K8sObject, Mapping[str, Any], Mapping[str, Any]]]:
@@ -86,10 +127,11 @@ def _verify_entries(objs: list[K8sObject]) -> list[tuple[K8sObject, Mapping[str,
     ]
 
 
-def _entry_problems(policy: K8sObject, entry: Mapping[str, Any]) -> list[str]:
+def _entry_problems(policy: K8sObject, entry: Mapping[str, Any], namespace: str) -> list[str]:
     problems = []
-    if failure_action(policy, entry) != "Enforce":
-        problems.append("does not enforce (failureAction is not Enforce)")
+    action = failure_action(policy, entry, namespace)
+    if action != "Enforce":
+        problems.append(f"does not enforce ({action})")
     if not any(as_list(get(a, "entries")) for a in as_list(entry.get("attestors"))):
         problems.append("has no attestor entries (keys or keyless identity)")
     if entry.get("required") is False:
@@ -102,10 +144,18 @@ def _entry_problems(policy: K8sObject, entry: Mapping[str, Any]) -> list[str]:
 def _covering(
     entries: list[tuple[K8sObject, Mapping[str, Any], Mapping[str, Any]]], namespace: str, image: str
 ) -> list[tuple[K8sObject, Mapping[str, Any]]]:
+    """The verifyImages entries that apply to ``image`` in pods of ``namespace``."""
+    forms = normalized_images(image)
+
+    def matches(patterns: Any) -> bool:
+        return any(wildcard(str(p), form) for p in as_list(patterns) for form in forms)
+
     return [
         (policy, entry)
         for policy, rule, entry in entries
-        if covers(rule, namespace) and image_matches(image, [str(r) for r in as_list(entry.get("imageReferences"))])
+        if covers(rule, namespace)
+        and matches(entry.get("imageReferences"))
+        and not matches(entry.get("skipImageReferences"))
     ]
 
 
@@ -118,9 +168,9 @@ def signature_verified(args: Any, report: ReportViolation) -> None:
         if not covering:
             report(f"{what} is not covered by any Kyverno verifyImages rule.", obj.urn)
             continue
-        if not any(not _entry_problems(policy, entry) for policy, entry in covering):
+        if not any(not _entry_problems(policy, entry, obj.namespace) for policy, entry in covering):
             policy, entry = covering[0]
-            problems = "; ".join(_entry_problems(policy, entry))
+            problems = "; ".join(_entry_problems(policy, entry, obj.namespace))
             report(f"{what}: the verifyImages rule in {policy.name} {problems}.", obj.urn)
 
 
@@ -128,18 +178,20 @@ def sbom_attested(args: Any, report: ReportViolation) -> None:
     objs = objects(args)
     entries = _verify_entries(objs)
     for obj, who, image in _workload_images(objs):
-        covering = _covering(entries, obj.namespace, image)
+        sound = [
+            (p, e) for p, e in _covering(entries, obj.namespace, image) if not _entry_problems(p, e, obj.namespace)
+        ]
         ok = any(
             isinstance(att, Mapping)
             and (att.get("type") or att.get("predicateType")) in SBOM_TYPES
             and any(as_list(get(a, "entries")) for a in as_list(att.get("attestors")))
-            for _, entry in covering
+            for _, entry in sound
             for att in as_list(entry.get("attestations"))
         )
         if not ok:
             report(
                 f"{describe(obj.kind, obj.props)} {who} image {image!r} is admitted without a verified SBOM "
-                "attestation (CycloneDX or SPDX).",
+                "attestation (CycloneDX or SPDX) in an enforcing verifyImages rule.",
                 obj.urn,
             )
 

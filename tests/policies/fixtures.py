@@ -178,7 +178,13 @@ def registries_policy() -> dict[str, Any]:
                     "validate": {
                         "failureAction": "Enforce",
                         "message": "images from allowed registries only",
-                        "pattern": {"spec": {"containers": [{"image": f"{REGISTRY}/*"}]}},
+                        "pattern": {
+                            "spec": {
+                                "containers": [{"image": f"{REGISTRY}/*"}],
+                                "=(initContainers)": [{"image": f"{REGISTRY}/*"}],
+                                "=(ephemeralContainers)": [{"image": f"{REGISTRY}/*"}],
+                            }
+                        },
                     },
                 }
             ]
@@ -264,6 +270,7 @@ def quota() -> dict[str, Any]:
                 "requests.memory": "2Gi",
                 "limits.memory": "2Gi",
                 "pods": "10",
+                "count/jobs.batch": "10",
             }
         },
     }

@@ -37,6 +37,10 @@ TYPES = {
     "ClusterRoleBinding": "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
     "ClusterPolicy": "kubernetes:kyverno.io/v1:ClusterPolicy",
     "ExternalSecret": "kubernetes:external-secrets.io/v1:ExternalSecret",
+    "ClusterExternalSecret": "kubernetes:external-secrets.io/v1:ClusterExternalSecret",
+    "NamespacePatch": "kubernetes:core/v1:NamespacePatch",
+    "DeploymentPatch": "kubernetes:apps/v1:DeploymentPatch",
+    "SecretPatch": "kubernetes:core/v1:SecretPatch",
 }
 
 

@@ -114,7 +114,7 @@ def test_stack_policy_config_files_are_valid(stack: str) -> None:
         ("budgets-sane", {"maxDailyUsd": "lots"}, "budgets-sane.maxDailyUsd: 'lots' is not of type"),
         ("budgets-sane", {"maxDayUsd": 10}, "budgets-sane.maxDayUsd: unknown setting (known: enforcementLevel, "),
         ("budgets-sane", "blocking", "budgets-sane.enforcementLevel: 'blocking' is not one of advisory, mandatory"),
-        ("task-egress-nats-dns-only", {"allowedEgressPorts": ["53"]}, "allowedEgressPorts.0: '53' is not of type"),
+        ("task-egress-nats-dns-only", {"dnsPort": "53"}, "task-egress-nats-dns-only.dnsPort: '53' is not of type"),
     ],
 )
 def test_bad_policy_config_names_the_policy_and_field(policy: str, raw: Any, message: str) -> None:
@@ -190,3 +190,23 @@ def test_the_engine_path_runs_stack_policies_over_proxied_props() -> None:
     weakened[11]["spec"]["hard"].pop("pods")  # quota without a pod ceiling
     names = sorted(d.policyName for d in _analyze_stack(weakened))
     assert names == ["task-egress-nats-dns-only", "task-namespace-quota"]
+
+
+def test_an_unknown_value_in_preview_does_not_silence_a_stack_policy() -> None:
+    """During `pulumi preview` a value may still be unknown: that object waits for `pulumi up`, the rest is judged."""
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    stack = fx.compliant_stack()
+    unknown_labels = fx.hooks_config()
+    unknown_labels["metadata"] = {"name": "other", "namespace": fx.APP_NS, "labels": {"team": UNKNOWN_STRING_VALUE}}
+    unknown_image = fx.deployment("pending")
+    unknown_image["spec"]["template"]["spec"]["containers"][0]["image"] = UNKNOWN_STRING_VALUE
+    evil = fx.deployment("miner", image="docker.io/evil/miner:latest")
+    stack += [unknown_labels, unknown_image, evil]
+    find_map = next(o for o in stack if o["metadata"]["name"] == "bakerst-hooks")
+    find_map["data"]["audit.yaml"] = yaml.safe_dump({**fx.AUDIT, "tamperEvidence": False})
+    diagnostics = _analyze_stack(stack)
+    by_policy = {d.policyName: d.enforcementLevel for d in diagnostics}
+    assert by_policy.get("audit-remote-tamper-evident") == analyzer_pb2.MANDATORY
+    assert by_policy.get("image-registry-allowed") == analyzer_pb2.MANDATORY  # the miner is still judged
+    assert by_policy.get("image-signature-verified") == analyzer_pb2.MANDATORY

@@ -178,3 +178,77 @@ def test_harmless_env_literals_are_not_secrets() -> None:
         {"name": "NATS_URL", "value": "nats://nats.bakerst.svc.cluster.local:4222"},
     ]
     assert check_resource("no-secret-literals-in-env", dep) == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Shapes that once slipped through (review findings).
+
+REVIEW_CASES: list[tuple[str, Callable[[], dict[str, Any]], str, Change, str]] = [
+    ("namespace-pod-security-enforced", fx.namespace, "old version pin",
+     _label("pod-security.kubernetes.io/enforce-version", "v1.0"), "older than v1.30"),
+    ("pod-restricted-profile", fx.deployment, "procMount", setter(f"{C0}.securityContext.procMount", "Unmasked"), "procMount"),
+    ("pod-restricted-profile", fx.deployment, "selinux", setter(f"{C0}.securityContext.seLinuxOptions", {"type": "spc_t"}),
+     "seLinuxOptions.type 'spc_t'"),
+    ("pod-restricted-profile", fx.deployment, "apparmor", setter(f"{POD}.securityContext.appArmorProfile", {"type": "Unconfined"}),
+     "AppArmor-unconfined"),
+    ("pod-restricted-profile", fx.deployment, "apparmor annotation", setter("spec.template.metadata.annotations",
+     {"container.apparmor.security.beta.kubernetes.io/brain": "unconfined"}), "AppArmor-unconfined (annotation)"),
+    ("pod-restricted-profile", fx.deployment, "unsafe sysctl", setter(f"{POD}.securityContext.sysctls",
+     [{"name": "kernel.core_pattern", "value": "|/x"}]), "kernel.core_pattern"),
+    ("rbac-no-wildcards", lambda: {**fx.role(), "kind": "ClusterRole"}, "aggregation", setter("aggregationRule",
+     {"clusterRoleSelectors": [{"matchLabels": {"kubernetes.io/bootstrapping": "rbac-defaults"}}]}), "aggregationRule"),
+    ("rbac-no-cluster-admin", lambda: {**fx.role_binding(), "kind": "ClusterRoleBinding"}, "edit cluster-wide",
+     setter("roleRef", {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"}), "binds edit cluster-wide"),
+    ("no-secret-literals-in-env", fx.deployment, "numeric password",
+     setter(f"{C0}.env.0", {"name": "DB_PASSWORD", "value": "8675309123"}), "sets DB_PASSWORD"),
+    ("no-secret-literals-in-env", fx.deployment, "dsn in args",
+     setter(f"{C0}.args", ["--db-url=postgres://admin:hunter22@db/x"]), "in its args"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("policy", "fixture", "change_id", "change", "expected"), REVIEW_CASES,
+                         ids=[f"{c[0]}:{c[2]}" for c in REVIEW_CASES])  # fmt: skip
+def test_review_shapes_are_caught(
+    policy: str, fixture: Callable[[], dict[str, Any]], change_id: str, change: Change, expected: str
+) -> None:
+    test_one_change_one_violation(policy, fixture, change_id, change, expected)
+
+
+def test_patches_are_judged_on_what_they_set() -> None:
+    """A server-side-apply patch carries a partial object: what it sets is judged, what it leaves out is not."""
+    weakening = {"apiVersion": "v1", "kind": "NamespacePatch", "metadata": {"name": fx.TASK_NS,
+                 "labels": {"pod-security.kubernetes.io/enforce": "privileged"}}}  # fmt: skip
+    assert any("weaker than" in m for m in check_resource("namespace-pod-security-enforced", weakening))
+    harmless = {
+        "apiVersion": "v1",
+        "kind": "NamespacePatch",
+        "metadata": {"name": fx.TASK_NS, "annotations": {"a": "b"}},
+    }
+    assert check_resource("namespace-pod-security-enforced", harmless) == []
+    patch = {
+        "apiVersion": "apps/v1",
+        "kind": "DeploymentPatch",
+        "metadata": {"name": "brain", "namespace": fx.APP_NS},
+        "spec": {"template": {"spec": {"hostPID": True, "containers": [
+            {"name": "brain", "securityContext": {"privileged": True}}]}}},
+    }  # fmt: skip
+    assert any("hostPID" in m for m in check_resource("pod-no-host-access", patch))
+    assert [m for m in check_resource("pod-no-privilege", patch) if "is privileged" in m]
+    assert not [m for m in check_resource("pod-no-privilege", patch) if "drop ALL" in m]  # not stated, not judged
+    assert (
+        check_resource("image-pinned-by-digest", patch) == [] and check_resource("container-resources-set", patch) == []
+    )
+    secret = {"apiVersion": "v1", "kind": "SecretPatch", "metadata": {"name": "s", "namespace": "x"},
+              "stringData": {"password": "hunter2"}}  # fmt: skip
+    assert check_resource("no-literal-secrets", secret)
+
+
+def test_names_that_describe_credentials_are_not_credentials() -> None:
+    dep = fx.deployment()
+    dep["spec"]["template"]["spec"]["containers"][0]["env"] = [
+        {"name": "VAULT_SECRET_PATH", "value": "secret/data/bakerst/brain"},
+        {"name": "AUTH_TOKEN_HEADER", "value": "X-Auth-Token"},
+        {"name": "TOKEN_AUDIENCE", "value": "https://api.example"},
+        {"name": "API_KEY", "value": "$(API_KEY_FROM_SECRET)"},
+    ]
+    assert check_resource("no-secret-literals-in-env", dep) == []

@@ -13,7 +13,7 @@ from tests.policies import fixtures as fx
 from tests.policies.harness import check_stack, deleter, setter
 
 Stack = list[dict[str, Any]]
-Change = Callable[[Stack], None]
+Change = Callable[[Stack], object]
 
 
 def find(stack: Stack, kind: str, name: str | None = None, namespace: str | None = None) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def find(stack: Stack, kind: str, name: str | None = None, namespace: str | None
     raise LookupError(f"{kind} {namespace}/{name}")
 
 
-def on(kind: str, change: Callable[[Any], None], name: str | None = None, namespace: str | None = None) -> Change:
+def on(kind: str, change: Callable[[Any], object], name: str | None = None, namespace: str | None = None) -> Change:
     return lambda stack: change(find(stack, kind, name, namespace))
 
 
@@ -36,7 +36,7 @@ def add(obj: dict[str, Any]) -> Change:
     return lambda stack: stack.append(obj)
 
 
-def hooks(key: str, change: Callable[[Any], None]) -> Change:
+def hooks(key: str, change: Callable[[Any], object]) -> Change:
     """Change one document of the hooks ConfigMap (parsed, changed, dumped back)."""
 
     def apply(stack: Stack) -> None:
@@ -137,7 +137,7 @@ CASES: list[tuple[str, str, Change, str]] = [
      add(fx.role_binding("bakerst-task", fx.TASK_NS, "brain-task-manager")), "to ServiceAccount bakerst-task"),
     ("task-service-account-unprivileged", "group bound",
      on("RoleBinding", setter("subjects.0", {"kind": "Group", "name": f"system:serviceaccounts:{fx.TASK_NS}"})),
-     "of the task namespace"),
+     "an identity task pods of bakerst-tasks can hold"),
     # secrets-from-external-secrets
     ("secrets-from-external-secrets", "no ExternalSecret", drop("ExternalSecret"),
      "reads Secret 'bakerst-brain-secrets', which no ExternalSecret"),
@@ -169,7 +169,7 @@ CASES: list[tuple[str, str, Change, str]] = [
     ("rate-limits-sane", "per user above ceiling", hooks("governance.yaml", setter("rateLimits.perUserPerMinute", 6000)),
      "perUserPerMinute 6000 is not between 1 and 600"),
     ("rate-limits-sane", "zero global", hooks("governance.yaml", setter("rateLimits.globalPerMinute", 0)),
-     "globalPerMinute 0 is not between"),
+     "rateLimits.globalPerMinute: Input should be greater than or equal to 1"),
     ("rate-limits-sane", "per user above global", hooks("governance.yaml", setter("rateLimits.globalPerMinute", 20)),
      "exceeds globalPerMinute"),
     ("rate-limits-sane", "fail open", hooks("governance.yaml", setter("rateLimits.failureMode", "open")),
@@ -177,13 +177,13 @@ CASES: list[tuple[str, str, Change, str]] = [
     ("rate-limits-sane", "no limits", hooks("governance.yaml", deleter("rateLimits")), "sets no rateLimits"),
     # budgets-sane
     ("budgets-sane", "zero daily", hooks("governance.yaml", setter("budgets.dailyUsd", "0")),
-     "dailyUsd '0' is not a positive amount"),
+     "budgets.dailyUsd: Input should be greater than 0"),
     ("budgets-sane", "day above month", hooks("governance.yaml", setter("budgets.dailyUsd", "5000")),
      "exceeds monthlyUsd"),
     ("budgets-sane", "alert too late", hooks("governance.yaml", setter("budgets.alertThreshold", "0.99")),
      "alertThreshold '0.99' is not between"),
     ("budgets-sane", "unknown fallback", hooks("governance.yaml", setter("budgets.fallbackStrategy", "ignore")),
-     "fallbackStrategy 'ignore'"),
+     "budgets.fallbackStrategy: Input should be 'downgrade' or 'deny'"),
     ("budgets-sane", "no budgets", hooks("governance.yaml", deleter("budgets")), "sets no budgets"),
     # guardrails-fail-closed
     ("guardrails-fail-closed", "no sanitization", hooks("guardrails.yaml", setter("checks",
@@ -227,7 +227,7 @@ def test_config_tightens_and_relaxes() -> None:
     stack = fx.compliant_stack()
     assert check_stack("budgets-sane", stack, {"maxDailyUsd": 10})  # $50/day is above an approved $10
     assert check_stack("image-registry-allowed", stack, {"allowedRegistries": ["other.example"]})
-    assert check_stack("task-egress-nats-dns-only", stack, {"allowedEgressPorts": [53]})  # NATS 4222 not allowed
+    assert check_stack("task-egress-nats-dns-only", stack, {"natsPodLabels": {"app": "nats-v2"}})
     hooks("audit.yaml", setter("sinks.0.url", "http://loki.example/push"))(stack)
     assert check_stack("audit-remote-tamper-evident", stack)
     assert check_stack("audit-remote-tamper-evident", stack, {"requireTls": False}) == []
@@ -247,3 +247,145 @@ def test_unparseable_hooks_documents_are_violations() -> None:
     find(stack, "ConfigMap", "bakerst-hooks")["data"]["governance.yaml"] = "rateLimits: [unclosed"
     messages = check_stack("rate-limits-sane", stack)
     assert len(messages) == 1 and "is not valid YAML" in messages[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Shapes that once slipped through (review findings): each must now be reported, and the legitimate variants not.
+
+PSS = "spec.rules.0"
+SIG = "spec.rules.0"
+DIGEST = "@sha256:" + "a" * 64
+
+
+def _env(name: str, value: str) -> Change:
+    def change(stack: Stack) -> None:
+        container = find(stack, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+        container["env"].append({"name": name, "value": value})
+
+    return change
+
+
+def _split_sbom(policy: dict[str, Any]) -> None:
+    """The signature check in an enforcing entry without the SBOM; the SBOM attestation in an Audit-only entry."""
+    entries = policy["spec"]["rules"][0]["verifyImages"]
+    with_sbom = entries.pop(0)
+    entries.append({k: v for k, v in with_sbom.items() if k != "attestations"})
+    entries.append({**with_sbom, "failureAction": "Audit"})
+
+
+REVIEW_CASES: list[tuple[str, str, Change, str]] = [
+    ("kyverno-pod-security-enforced", "exclude task ns", on("ClusterPolicy", setter(f"{PSS}.exclude",
+     {"any": [{"resources": {"namespaces": [fx.TASK_NS]}}]}), "pod-security-restricted"), "bakerst-tasks is not matched"),
+    ("kyverno-pod-security-enforced", "match.all disjoint", on("ClusterPolicy", setter(f"{PSS}.match", {"all": [
+     {"resources": {"kinds": ["Pod"], "namespaces": [fx.APP_NS]}}, {"resources": {"kinds": ["Pod"], "namespaces": [fx.TASK_NS]}}]}),
+     "pod-security-restricted"), "is not matched"),
+    ("kyverno-pod-security-enforced", "namespaceSelector", on("ClusterPolicy", setter(f"{PSS}.match", {"any": [{"resources": {
+     "kinds": ["Pod"], "namespaceSelector": {"matchLabels": {"nonexistent": "x"}}}}]}), "pod-security-restricted"), "is not matched"),
+    ("kyverno-pod-security-enforced", "wrong kinds", on("ClusterPolicy", setter(f"{PSS}.match.any.0.resources.kinds",
+     ["ConfigMap"]), "pod-security-restricted"), "is not matched"),
+    ("kyverno-pod-security-enforced", "subjects", on("ClusterPolicy", setter(f"{PSS}.match.any.0.subjects",
+     [{"kind": "User", "name": "nobody"}]), "pod-security-restricted"), "is not matched"),
+    ("kyverno-pod-security-enforced", "profile exemptions", on("ClusterPolicy", setter(f"{PSS}.validate.podSecurity.exclude",
+     [{"controlName": "Capabilities", "images": ["*"]}]), "pod-security-restricted"), "exempts controls (Capabilities)"),
+    ("kyverno-pod-security-enforced", "old version", on("ClusterPolicy", setter(f"{PSS}.validate.podSecurity.version",
+     "v1.0"), "pod-security-restricted"), "older than v1.30"),
+    ("kyverno-pod-security-enforced", "admission off", on("ClusterPolicy", setter("spec.admission", False),
+     "pod-security-restricted"), "admission disabled"),
+    ("kyverno-pod-security-enforced", "fails open", on("ClusterPolicy", setter("spec.failurePolicy", "Ignore"),
+     "pod-security-restricted"), "failurePolicy Ignore"),
+    ("kyverno-pod-security-enforced", "audit override", on("ClusterPolicy", setter(f"{PSS}.validate.failureActionOverrides",
+     [{"action": "Audit", "namespaces": [fx.TASK_NS]}]), "pod-security-restricted"), "bakerst-tasks only audits"),
+    ("image-signature-verified", "skipImageReferences", on("ClusterPolicy", setter(f"{SIG}.verifyImages.0.skipImageReferences",
+     [f"{fx.REGISTRY}/*"]), "require-image-signature"), "not covered"),
+    ("image-signature-verified", "exclude", on("ClusterPolicy", setter(f"{SIG}.exclude", {"any": [{"resources": {
+     "namespaces": [fx.APP_NS]}}]}), "require-image-signature"), "not covered"),
+    ("image-signature-verified", "tag glob vs tag+digest", lambda st: (
+     on("ClusterPolicy", setter(f"{SIG}.verifyImages.0.imageReferences", [f"{fx.REGISTRY}/bakerst/brain:*"]), "require-image-signature")(st),
+     on("Deployment", setter("spec.template.spec.containers.0.image", f"{fx.REGISTRY}/bakerst/brain:v1{DIGEST}"))(st)), "not covered"),
+    ("image-sbom-attested", "SBOM only in an audit entry", on("ClusterPolicy", _split_sbom,
+     "require-image-signature"), "without a verified SBOM"),
+    ("image-registry-allowed", "app namespace only", on("ClusterPolicy", setter(f"{PSS}.match.any.0.resources.namespaces",
+     [fx.APP_NS]), "restrict-registries"), "for namespace bakerst-tasks"),
+    ("image-registry-allowed", "init containers open", on("ClusterPolicy", deleter(f"{PSS}.validate.pattern.spec.=(initContainers)"),
+     "restrict-registries"), "leaves initContainers unrestricted"),
+    ("task-egress-nats-dns-only", "4222 to the brain", on("NetworkPolicy", setter("spec.egress.0.to.0.podSelector.matchLabels",
+     {"app": "brain"}), "allow-egress-nats-dns"), "neither the NATS pods nor cluster DNS"),
+    ("task-egress-nats-dns-only", "53 to any labelled pod", on("NetworkPolicy", setter(
+     "spec.egress.1.to.0.namespaceSelector.matchLabels", {"kubernetes.io/metadata.name": fx.APP_NS}), "allow-egress-nats-dns"),
+     "neither the NATS pods nor cluster DNS"),
+    ("task-egress-nats-dns-only", "ANP allow", on("AdminNetworkPolicy", lambda a: a["spec"]["egress"].insert(0, {"name": "open",
+     "action": "Allow", "to": [{"networks": ["0.0.0.0/0"]}]})), "rule 'open' allows traffic for the task namespace"),
+    ("task-namespace-admin-deny", "allow before deny", on("AdminNetworkPolicy", lambda a: a["spec"]["egress"].insert(0, {
+     "name": "open", "action": "Allow", "to": [{"networks": ["0.0.0.0/0"]}]})), "No AdminNetworkPolicy denies traffic"),
+    ("namespace-default-deny", "empty egress is no egress deny", on("NetworkPolicy", lambda np: np["spec"].update(
+     {"policyTypes": [], "egress": []}), "default-deny", fx.TASK_NS), "no default-deny egress"),
+    ("task-service-account-unprivileged", "default SA bound", add(fx.role_binding("default", fx.TASK_NS)),
+     "ServiceAccount default"),
+    ("task-service-account-unprivileged", "user form", on("RoleBinding", setter("subjects.0", {"kind": "User",
+     "name": f"system:serviceaccount:{fx.TASK_NS}:bakerst-task"})), "an identity task pods"),
+    ("task-service-account-unprivileged", "all authenticated", on("RoleBinding", setter("subjects.0", {"kind": "Group",
+     "name": "system:authenticated"})), "an identity task pods"),
+    ("task-namespace-quota", "scoped quota", on("ResourceQuota", setter("spec.scopeSelector", {"matchExpressions": [
+     {"scopeName": "PriorityClass", "operator": "In", "values": ["never-used"]}]})), "is scoped"),
+    ("task-namespace-quota", "no memory max", on("LimitRange", deleter("spec.limits.0.max.memory")), "sets no max.memory"),
+    ("task-namespace-quota", "no Jobs ceiling", on("ResourceQuota", lambda q: q["spec"]["hard"].pop("count/jobs.batch")), "sets no Jobs ceiling"),
+    ("audit-remote-tamper-evident", "snake_case checkpoint", hooks("audit.yaml", lambda d: (d.pop("checkpointIntervalSeconds"),
+     d.update({"checkpoint_interval_seconds": 3600}))), "exceeds 300"),
+    ("audit-remote-tamper-evident", "tls as a string", hooks("audit.yaml", setter("sinks.1.tls", "false")), "is not TLS-protected"),
+    ("audit-remote-tamper-evident", "two ConfigMaps", add(fx.hooks_config()), "more than one hooks runtime ConfigMap"),
+    ("rate-limits-sane", "snake_case fail open", hooks("governance.yaml", lambda d: d["rateLimits"].update(
+     {"failure_mode": "open"}) or d["rateLimits"].pop("failureMode")), "failureMode is not 'closed'"),
+    ("rate-limits-sane", "env override", _env("RATE_LIMIT_PER_USER", "100000"), "with the environment of Deployment bakerst/brain"),
+    ("budgets-sane", "env override", _env("COST_LIMIT_DAILY", "9999999"), "exceeds monthlyUsd"),
+    ("guardrails-fail-closed", "no secret kinds", hooks("guardrails.yaml", setter("sanitizer.secret_kinds", [])),
+     "sanitizer.secrets is off or lists no kinds"),
+    ("guardrails-fail-closed", "approval never fires", hooks("guardrails.yaml", setter("approval.level", "critical")),
+     "no call would ever be held"),
+    ("guardrails-fail-closed", "provenance off", hooks("guardrails.yaml", setter("provenance", {"enabled": False})),
+     "provenance.enabled is false"),
+    ("secrets-from-external-secrets", "optional secret still counts", on("Deployment", setter(
+     "spec.template.spec.containers.0.envFrom.0", {"secretRef": {"name": "other", "optional": True}})), "reads Secret 'other'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("policy", "change_id", "change", "expected"), REVIEW_CASES, ids=[f"{c[0]}:{c[1]}" for c in REVIEW_CASES]
+)
+def test_review_shapes_are_caught(policy: str, change_id: str, change: Change, expected: str) -> None:
+    test_one_change_one_violation(policy, change_id, change, expected)
+
+
+def _cluster_external_secret(stack: Stack) -> None:
+    """The brain's secret synced by a ClusterExternalSecret instead of a namespaced ExternalSecret."""
+    drop("ExternalSecret")(stack)
+    stack.append(
+        {
+            "apiVersion": "external-secrets.io/v1",
+            "kind": "ClusterExternalSecret",
+            "metadata": {"name": "brain"},
+            "spec": {"externalSecretSpec": {"target": {"name": "bakerst-brain-secrets"}}},
+        }
+    )
+
+
+LEGITIMATE: list[tuple[str, str, Change]] = [
+    ("kyverno-pod-security-enforced", "lowercase enforce", on("ClusterPolicy", lambda p: (
+     p["spec"]["rules"][0]["validate"].pop("failureAction"), p["spec"].update({"validationFailureAction": "enforce"})),
+     "pod-security-restricted")),
+    ("kyverno-pod-security-enforced", "wildcard namespaces", on("ClusterPolicy", setter(f"{PSS}.match.any.0.resources.namespaces",
+     ["bakerst*"]), "pod-security-restricted")),
+    ("image-signature-verified", "short Docker Hub name", lambda st: (
+     on("ClusterPolicy", setter(f"{SIG}.verifyImages.0.imageReferences", [f"{fx.REGISTRY}/*", "docker.io/*"]), "require-image-signature")(st),
+     on("Deployment", setter("spec.template.spec.containers.0.image", f"nats{DIGEST}"))(st))),
+    ("task-egress-nats-dns-only", "NodeLocal DNS address", on("NetworkPolicy", setter("spec.egress.1.to.0",
+     {"ipBlock": {"cidr": "169.254.20.10/32"}}), "allow-egress-nats-dns")),
+    ("secrets-from-external-secrets", "ClusterExternalSecret", _cluster_external_secret),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("policy", "change_id", "change"), LEGITIMATE, ids=[f"{c[0]}:{c[1]}" for c in LEGITIMATE])
+def test_legitimate_variants_pass(policy: str, change_id: str, change: Change) -> None:
+    stack = fx.compliant_stack()
+    change(stack)
+    config = {"dnsAddresses": ["169.254.20.10/32"]} if change_id == "NodeLocal DNS address" else None
+    assert check_stack(policy, stack, config) == []
