@@ -40,7 +40,16 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hooks.injection.normalize import DEFAULT_MAX_DECODED, Normalized, normalize_detailed
-from hooks.injection.signals import EMBED_MIN_CHARS, RULES, SIGNALS, SPARSE_BASE, SPARSE_CHARS, TOKEN_BYTES, Signal
+from hooks.injection.signals import (
+    EMBED_MIN_CHARS,
+    NOT_AFTER_CHARS,
+    RULES,
+    SIGNALS,
+    SPARSE_BASE,
+    SPARSE_CHARS,
+    TOKEN_BYTES,
+    Signal,
+)
 
 __all__ = ["DEFAULT_THRESHOLD", "InjectionConfig", "InjectionDetector", "InjectionVerdict", "SignalHit"]
 
@@ -223,6 +232,9 @@ def _record(signal: Signal, doc: _Text, match: re.Match[str], out: list[_Hit], s
     if signal.verbs and not doc.has_word_before(signal.verbs, match.start(), signal.verb_window):
         return
     if signal.embedded and not _embedded(doc.text, match.start(), match.end()):
+        return
+    start = match.start()
+    if signal.not_after is not None and signal.not_after.search(doc.text, max(0, start - NOT_AFTER_CHARS), start):
         return
     key = (id(signal), match.start())
     if key not in seen:

@@ -27,7 +27,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["EMBED_MIN_CHARS", "RULES", "SIGNALS", "SPARSE_BASE", "SPARSE_CHARS", "TOKEN_BYTES", "Signal"]
+__all__ = [
+    "EMBED_MIN_CHARS",
+    "NOT_AFTER_CHARS",
+    "RULES",
+    "SIGNALS",
+    "SPARSE_BASE",
+    "SPARSE_CHARS",
+    "TOKEN_BYTES",
+    "Signal",
+]
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,9 @@ class Signal:
     heads: tuple[str, ...] = ()
     """For a marker signal: case-sensitive words the match must start with. Instead of searching the whole
     ``before`` window, the pattern is tried only where one of them starts a word in it (a few ``str.find``)."""
+    not_after: re.Pattern[str] | None = None
+    """If given, a match is dropped when this pattern matches (``search``) the ``NOT_AFTER_CHARS`` characters
+    before it: a label that hands the task to a person ("Step 3:", "Sample question:", "Homework")."""
     sparse: bool = False
     """Skip the signal when its markers are dense (more than ``SPARSE_BASE`` + one per ``SPARSE_CHARS`` characters):
     a text full of "?" (mojibake, placeholders) is not prose with a question planted in it, and trying every
@@ -76,6 +88,7 @@ class Signal:
 
 
 EMBED_MIN_CHARS = 80
+NOT_AFTER_CHARS = 40
 SPARSE_BASE = 8
 SPARSE_CHARS = 500
 
@@ -198,6 +211,7 @@ def _task(anchors: str, pattern: str) -> Signal:
         cased=True,
         embedded=True,
         capital=True,
+        not_after=_TASK_AUDIENCE,
     )
 
 
@@ -268,6 +282,13 @@ _ALTER_WORDS = (
     "swap", "transform", "transliterate", "paraphrase", "rearrange", "enrich", "infuse", "intersperse",
     "punctuate", "spice", "pepper", "tailor", "twist", "slant", "bias", "sign", "close",
 )  # fmt: skip
+# Verbs that embellish or garble the model's own reply: unlike "include", "start" or "sign", a person writing an
+# email does not ask its reader to "enhance" or "scramble" their reply, so these count with "reply" and "message" too.
+_DISTORT_WORDS = (
+    "enhance", "augment", "enrich", "embellish", "spice", "pepper", "infuse", "intersperse", "misspell", "scramble",
+    "jumble", "anagram", "shuffle", "encode", "encrypt", "transliterate", "rearrange", "tease", "twist", "slant",
+    "garble", "obfuscate",
+)  # fmt: skip
 _MANIPULATE_WORDS = (
     "add", "include", "insert", "append", "prepend", "integrate", "incorporate", "embed", "mention", "modify",
     "change", "alter", "rewrite", "replace", "substitute", "convert", "translate", "use", "render", "format",
@@ -298,13 +319,15 @@ _GENRE = _alt(
     "essay", "speech", "monologue", "letter", "introduction", "blog post", "article", "joke", "riddle", "slogan",
     "script", "screenplay", "narrative", "verse", "rap", "anecdote", "biography", "eulogy", "toast", "ode",
     "tweet", "caption", "tagline", "jingle", "advertisement", "product description", "dialogue", "recipe",
+    "rhyme", "quatrain", "couplet", "acrostic", "lullaby", "verses",
 )  # fmt: skip
 _TOPIC = _alt(
     "theory", "theories", "process", "processes", "concept", "concepts", "lifecycle", "life cycle", "plot",
     "history", "causes", "cause", "principles?", "basics", "fundamentals", "differences?", "origins?", "functions",
     "mechanisms?", "laws?", "cycle", "events", "stages", "phases", "significance", "themes?", "meaning", "capital",
     "structure", "evolution", "effects", "benefits", "advantages", "rules of", "works?", "ideas?", "symptoms",
-    "anatomy",
+    "anatomy", "consequences", "impacts?", "characteristics", "components", "properties", "importance",
+    "achievements", "contributions", "parts", "steps", "function",
 )  # fmt: skip
 _LANG_NAMES = (
     r"(?i:french|spanish|german|italian|chinese|mandarin|japanese|russian|korean|arabic|portuguese|dutch|hindi"
@@ -320,37 +343,58 @@ _NOT_SHARED = (
 _NO_PERSON = r"(?![^.?!]{0,100}\b(?:[Ii]|[Yy]ou|[Yy]our|[Ww]e|[Oo]ur|[Uu]s|[Mm]y|[Mm]e)\b)"
 
 _TASK_CREATE = (
-    rf"(?:Write|Compose|Draft|Provide) (?i:(?:an? |some )(?:[a-z-]+ ){{0,3}}?"
+    r"(?:Write|Compose|Draft|Provide|Create|Develop|Produce|Generate|Craft|Pen|Prepare|Tell|Come up with) "
+    rf"(?i:(?:an? |some )(?:[a-z-]+ ){{0,3}}?"
     rf"{_GENRE}s? (?:about|on|for|describing|based on|that|to|of|requesting|celebrating|inspired by|explaining)\b)"
 )
 _TASK_EXPLAIN = (
-    rf"(?:Explain|Describe|Summari[sz]e) (?i:(?:the |how |what |why )(?:[a-z'-]+ ){{0,3}}?"
+    rf"(?:Explain|Describe|Summari[sz]e|Outline|Break down|Walk (?:me )?through|Go over|Elaborate on|Discuss"
+    rf"|Clarify|Analy[sz]e|Illustrate|Teach (?:me )?|Define|(?:Give|Provide) (?:an? )?(?:brief |short |quick )?"
+    rf"(?:overview|summary|explanation|analysis) of) (?i:(?:the |how |what |why )(?:[a-z'-]+ ){{0,3}}?"
     rf"{_TOPIC}\b)|Explain (?:what|how|why) "
 )
 _TASK_QUESTION = (
     rf"What (?:is|are|was|were) the (?:[a-z-]+ ){{0,2}}?{_TOPIC} (?:of|between|in)\b"
     r"|Who (?:wrote|invented|discovered|painted|composed|directed|founded|built|designed|developed)\b"
-    r"|How (?:do|does|did) (?:[a-z-]+ ){1,3}?(?:work|form|grow|evolve|function)(?=\?)"
+    r"|How (?:do|does|did) (?:[a-z-]+ ){1,3}?(?:work|form|grow|evolve|function|happen|occur|spread|erupt|migrate"
+    r"|breathe|fly|survive|reproduce|communicate|develop)(?=\?)"
     r"|What (?:is|are) the capital\b"
     r"|(?:What|Which|Who) (?:is|was|are|were) the (?:tallest|largest|longest|highest|smallest|oldest|deepest|biggest"
     r"|fastest|most populous|first (?:person|man|woman))\b"
-    r"|How (?:do|can) I (?:[a-z-]+ ){1,6}?in (?:Python|JavaScript|Java|PHP|C\+\+|SQL|Rust|Go|Ruby|TypeScript|C#)\b"
+    r"|How (?:do|can|could|would|should|does|is|are) (?:I|you|one|we|an?|the) (?:[a-z-]+ ){1,6}?in (?:Python|JavaScript"
+    r"|Java|PHP|C\+\+|SQL|Rust|Go|Ruby|TypeScript|C#|Kotlin|Swift|Bash)\b"
     r"|How do I (?:solve|calculate|compute|derive|prove|find the)\b"
 )
 _TASK_TRANSLATE = (
     rf"Translate {_QUOTED} (?i:(?:to|into) {_LANG_NAMES}\b)"
     rf"|Translate (?i:(?:the following|this|these|that)? ?(?:[a-z]+ )?(?:to|into) {_LANG_NAMES}\b"
     r"|the following (?:sentence|phrase|word|text|paragraph)s?\b)"
-    rf"|(?:What(?:'s| is)|How do you say|How would you say) {_QUOTED} (?:in|into) {_LANG_NAMES}\b"
+    rf"|(?:What(?:'s| is)|How (?:do|would|does|can|could|should|might) (?:you|one|I|we) (?:say|write|express)) "
+    rf"{_QUOTED} (?:in|into) {_LANG_NAMES}\b"
     rf"|What does {_QUOTED} mean in {_LANG_NAMES}\b"
     rf"|Convert (?i:(?:[a-z]+ ){{0,3}}?){_QUOTED} (?:in|into|to) {_LANG_NAMES}\b"
-    rf"|(?:Provide|Give|What is) the {_LANG_NAMES} (?:equivalent|translation|word)s? (?:for|of)\b"
+    rf"|(?:Provide|Give|What is) the {_LANG_NAMES} (?:equivalent|translation|word|phrase|expression|term)s? "
+    r"(?:for|of)\b"
 )
 _TASK_CODE = (
-    r"(?:[Ss]how me|[Pp]rovide|[Gg]ive me|[Ww]rite) (?i:an? (?:[a-z-]+ ){0,3}?"
+    r"(?:[Ss]how(?: me)?|[Pp]rovide|[Gg]ive me|[Ww]rite) (?i:an? (?:[a-z-]+ ){0,3}?"
     r"(?:example|function|snippet|program|script|code sample|class|query) (?:[a-z-]+ ){0,5}?"
-    r"(?:to|of how|in|that|using|for)\b)(?i:[^.?!]{0,80}\b(?:python|javascript|java|php|c\+\+|sql|mysql|rust|go|ruby"
+    r"(?:to|of how|of [a-z]+ing|in|that|using|for)\b)"
+    r"(?i:[^.?!]{0,80}\b(?:python|javascript|java|php|c\+\+|sql|mysql|rust|go|ruby"
     r"|typescript|factorial|fibonacci|recursion|sort|algorithm|array|string|number|list)\b)"
+)
+
+_TASK_LIST = (
+    r"(?:List|Name|Suggest|Recommend) (?:me )?(?i:(?:a list of |some |a few |several |the top |the best |\d{1,2} "
+    r"|three |four |five |six |seven |eight |nine |ten )(?:[a-z-]+ ){0,3}?"
+    r"(?:tips|ways|facts|reasons|books|novels|films|movies|songs|destinations|recipes|habits|names|wonders"
+    r"|pros and cons|exercises|strategies|hobbies)\b)"
+)
+# A generic task right after a label that gives it to a person (a worksheet step, a quiz question, homework).
+_TASK_AUDIENCE = re.compile(
+    r"(?i:\b(?:step|exercise|lesson|activity|problem|question|part) ?\d{1,3}[a-z]?|\bq\d{1,3}|sample question"
+    r"|\bquiz(?: question)?|\btrivia(?: question)?(?: of the day)?|\bassignment|\bhomework|\bessay (?:question|topic)"
+    r"|\bdiscussion question)[ \t]?[:.)-]?[ \t]?\n?[ \t]?\Z"
 )
 
 # Words of a request or an answer: a promise to comply "no matter how illegal" is about them.
@@ -756,6 +800,37 @@ SIGNALS: tuple[Signal, ...] = (
         r"|uncensored|amoral|immoral|unethical|evil|jailbroken|rogue|malicious|unaligned|uncontrolled|unhinged"
         r"|rule-?less)\b",
         before=80,
+        after=15,
+    ),
+    # Carry out a request "by violating all ethical standards" (a generic jailbreak tail), forget everything learned
+    # "before this conversation", generate any content "without warning". The two jailbreak behaviours stay below
+    # the threshold: like the others, each needs a second behaviour nearby.
+    near(
+        "safety-bypass",
+        0.45,
+        "violating violate",
+        r"\b(?:by|while|and|even if it means) violat(?:e|ing) (?:all|any|every) (?:of )?(?:the |your |its )?"
+        r"(?:[a-z]+ ){0,2}?(?:ethical|moral|content|safety|sentience|emotions?|openai|ai) (?:[a-z]+ )?(?:standards"
+        r"|guidelines|rules|policies|restrictions|principles|boundaries|limits)\b",
+        before=25,
+        after=80,
+    ),
+    lead(
+        "override-instructions",
+        0.6,
+        "forget",
+        r" (?:everything|all(?: that)?|anything) (?:you(?:'ve| have)? (?:learned|been told|were told|know|knew)"
+        r"(?: (?:or|and) (?:have )?(?:been told|learned))?|(?:that )?(?:was|has been) said) (?:before|prior to|until"
+        r"|up to) (?:this|now|today)\b",
+    ),
+    near(
+        "unconditional-compliance",
+        0.45,
+        "warning warnings restrictions restriction censorship filters filtering refusal hesitation",
+        r"\b(?:generate|produce|write|provide|answer|output|create)s? (?:all|any|every) (?:kind of )?"
+        r"(?:content|requests?|questions?|prompts?|text)(?: [a-z]+)? without (?:any )?(?:warning|warnings"
+        r"|restrictions?|censorship|filters?|filtering|refusal|hesitation)\b",
+        before=60,
         after=15,
     ),
     near(
@@ -1313,7 +1388,7 @@ SIGNALS: tuple[Signal, ...] = (
         0.5,
         _OUTPUT,
         rf"\byour (?:own |final |next |entire |whole )?{_MODEL_OUTPUT}\b",
-        before=6,
+        before=14,
         after=15,
         also=("your",),
         verbs=_ALTER_WORDS,
@@ -1339,7 +1414,7 @@ SIGNALS: tuple[Signal, ...] = (
         0.45,
         _OUTPUT,
         rf"\byour (?:own |final |next |entire |whole )?{_OUTPUT_NOUNS}\b",
-        before=6,
+        before=14,
         after=15,
         also=("your",),
         verbs=_MANIPULATE_WORDS,
@@ -1362,6 +1437,44 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     near(
         "output-manipulation",
+        0.5,
+        "reply replies message messages",
+        r"\byour (?:own |final |next |entire |whole )?(?:reply|replies|message|messages)\b",
+        before=14,
+        after=15,
+        also=("your",),
+        verbs=_DISTORT_WORDS,
+        verb_window=22,
+        prefix=("your",),
+        prefix_window=20,
+    ),
+    # Garble the letters or words of the reply ("jumble the letters of the words in your message"), or write it with
+    # deliberate spelling mistakes.
+    near(
+        "output-manipulation",
+        0.5,
+        "letters letter vowels consonants characters words spaces punctuation",
+        r"\b(?:misspell|jumble|scramble|shuffle|swap|rearrange|reverse|anagram|replace|substitute|remove|drop|omit"
+        r"|capitali[sz]e|mix)[a-z]* (?:up )?(?:the |all |every |each |some |random |[a-z]+ )?(?:[a-z-]+ )?"
+        r"(?:letters?|vowels|consonants|characters|words|spaces|punctuation)\b(?: of| in)?(?: [a-z']+){0,3}? "
+        r"(?:in|of|from|throughout|within|across) (?:all |each |every )?(?:of )?your (?:own |final |entire |whole )?"
+        r"(?:reply|replies|message|messages|response|responses|answer|answers|output|text|writing|summary)\b",
+        before=70,
+        after=60,
+        also=("your",),
+    ),
+    near(
+        "output-manipulation",
+        0.5,
+        "misspellings misspelling misspelled typos typo mistakes errors",
+        r"\b(?:intentional|intentionally|deliberate|deliberately|purposeful|purposely|random|randomly) (?:placed "
+        r"|introduced |added )?(?:misspellings?|misspelled words|typos?|spelling (?:mistakes|errors)|grammatical "
+        r"(?:mistakes|errors)|grammar (?:mistakes|errors))\b",
+        before=40,
+        after=30,
+    ),
+    near(
+        "output-manipulation",
         0.4,
         _OUTPUT,
         rf"\byour {_OUTPUT_NOUNS} (?:should|must|needs to|has to|shall) (?:always |only |now )?(?:be|include"
@@ -1377,6 +1490,63 @@ SIGNALS: tuple[Signal, ...] = (
         0.45,
         "respond reply answer write speak talk communicate",
         rf"(?: to me)? (?:only |exclusively |solely |entirely )?(?:in|using|with) {_alt(*_LANGS)}\b",
+    ),
+    # Text that tells whoever writes the answer what to say to ITS readers ("ask the reader to follow us", "thank
+    # the reader", "urge users to ...") is addressed to the model: an email's reader is "you", not "the reader".
+    near(
+        "address-reader",
+        0.45,
+        "reader readers user users audience viewers subscribers",
+        r"\b(?:ask|asking|tell|telling|invite|inviting|urge|urging|encourage|encouraging|remind|reminding|advise"
+        r"|advising|thank|thanking|direct|directing|warn|warning|persuade|persuading|convince|convincing|prompt"
+        r"|prompting|motivate|motivating|inform|informing) (?:the |all |your |our )?(?:readers?|users?|audience"
+        r"|viewers|subscribers)\b",
+        before=40,
+        after=12,
+    ),
+    # Weak evidence that only counts next to a seed: a mention of the model's answer, and an odd constraint on the
+    # form of a text (no spaces, symbols instead of letters, anagrams, blocks of five letters, deliberate typos).
+    near(
+        "output-reference",
+        0.1,
+        _OUTPUT,
+        r"\b(?:in|into|to|throughout|within|from|of) (?:the (?:body|text|end|start|beginning) of )?your (?:own |final "
+        rf"|entire |whole )?{_OUTPUT_NOUNS}\b",
+        before=40,
+        after=15,
+        seed=False,
+        also=("your",),
+    ),
+    near(
+        "format-constraint",
+        0.15,
+        (
+            "spaces space punctuation vowels letters consonants anagram anagrams anagrammed misspellings typos "
+            "misspelled backwards reverse blocks groups chunks lowercase uppercase symbols digits numbers"
+        ),
+        r"\b(?:no|without(?: any)?|remove|removing|omit|omitting|drop|dropping) (?:the |all |any )?"
+        r"(?:spaces|punctuation|vowels|capital letters|capitals)\b"
+        r"|\b(?:symbols|numbers|digits|emojis|characters|look-alike [a-z]+) (?:instead of|in place of|for) (?:the )?"
+        r"(?:letters|vowels|consonants|words)\b"
+        r"|\banagram(?:s|med)?\b|\b(?:misspellings|misspelled words|typos|spelling (?:mistakes|errors))\b"
+        r"|\b(?:blocks|groups|sets|chunks) of (?:\d|two|three|four|five|six|seven|eight|ten)\b"
+        r"|\b(?:backwards|in reverse order)\b|\b(?:only|all) (?:lowercase|uppercase|capital letters|caps)\b",
+        before=45,
+        after=40,
+        seed=False,
+    ),
+    # Code to be put into the answer: "the code you return", "your solution also includes", "also insert:".
+    near(
+        "code-insertion",
+        0.35,
+        "code solution implementation fix answer program script insert add include append",
+        r"\b(?:to|into|in) (?:the|your) (?:final )?(?:code|solution|implementation|fix|answer|program|script) you "
+        r"(?:return|write|produce|send|give|provide|generate)\b"
+        r"|\byour (?:final )?(?:code|solution|implementation|fix|answer|program|script) (?:also )?(?:includes?"
+        r"|contains?|should (?:also )?(?:include|contain))\b"
+        r"|\balso (?:insert|add|include|append|paste)(?: this| these| the following)?:",
+        before=30,
+        after=40,
     ),
     near(
         "code-insertion",
@@ -1507,8 +1677,11 @@ SIGNALS: tuple[Signal, ...] = (
     # model, not an injection: every task-request match needs other content around it (``embedded``). The heads
     # are few and the signal is tried only at capitalised ones (``capital``), to keep the scan within budget.
     _task(
-        "write compose draft provide explain describe summarize summarise translate",
-        rf"{_TASK_START}(?:{_TASK_CREATE}|{_NOT_SHARED}(?:{_TASK_EXPLAIN}){_NO_PERSON}|{_TASK_TRANSLATE}|{_TASK_CODE})",
+        "write compose draft provide explain describe summarize summarise translate create develop produce generate "
+        "craft pen prepare tell come outline break walk go elaborate discuss clarify analyze analyse illustrate "
+        "teach define give show list name suggest recommend",
+        rf"{_TASK_START}(?:{_TASK_CREATE}|{_NOT_SHARED}(?:{_TASK_EXPLAIN}){_NO_PERSON}|{_TASK_TRANSLATE}|{_TASK_CODE}"
+        rf"|{_NOT_SHARED}(?:{_TASK_LIST}){_NO_PERSON})",
     ),
     # Questions are found from their question mark (rare in data) rather than from common words (what, how).
     Signal(
@@ -1527,6 +1700,7 @@ SIGNALS: tuple[Signal, ...] = (
         embedded=True,
         heads=("What", "Who", "Which", "How", "Can", "Could", "Translate", "Convert", "Provide", "Give"),
         sparse=True,
+        not_after=_TASK_AUDIENCE,
     ),
     # --------------------------------------------------------------------------------- decoding games
     lead(
@@ -1568,5 +1742,8 @@ RULES: tuple[str, ...] = (
     "directive-label",
     "action-request",
     "task-request",
+    "address-reader",
+    "format-constraint",
+    "output-reference",
 )
 """Every rule a signal can name, strongest behaviour first (breaks ties between equal weights)."""
