@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import sys
 from collections import defaultdict
@@ -57,13 +56,9 @@ SALT = "bipia-split-v1"
 
 
 def _eval_injection() -> object:
-    spec = importlib.util.spec_from_file_location("eval_injection", REPO / "scripts" / "eval_injection.py")
-    if spec is None or spec.loader is None:
-        raise ImportError("scripts/eval_injection.py not found")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["eval_injection"] = module
-    spec.loader.exec_module(module)
-    return module
+    from _script_modules import load_script
+
+    return load_script("eval_injection")
 
 
 def _rank_key(task: str, category: str) -> bytes:

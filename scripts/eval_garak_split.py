@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import re
 import sys
@@ -39,13 +38,9 @@ SALT = "garak-split-v1"
 
 
 def _eval_injection() -> object:
-    spec = importlib.util.spec_from_file_location("eval_injection", REPO / "scripts" / "eval_injection.py")
-    if spec is None or spec.loader is None:
-        raise ImportError("scripts/eval_injection.py not found")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["eval_injection"] = module
-    spec.loader.exec_module(module)
-    return module
+    from _script_modules import load_script
+
+    return load_script("eval_injection")
 
 
 def half_of(unit: str) -> str:

@@ -11,7 +11,6 @@ context). Output goes outside the repository's tracked files (default ``out/eval
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -20,13 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _eval_injection() -> object:
-    spec = importlib.util.spec_from_file_location("eval_injection", REPO / "scripts" / "eval_injection.py")
-    if spec is None or spec.loader is None:
-        raise ImportError("scripts/eval_injection.py not found")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["eval_injection"] = module
-    spec.loader.exec_module(module)
-    return module
+    from _script_modules import load_script
+
+    return load_script("eval_injection")
 
 
 def main() -> int:
