@@ -109,6 +109,12 @@ def workload_of(resource_type: str, props: Mapping[str, Any]) -> Workload | None
     return Workload(kind, spec, f"{describe(kind, props)}{' (patch)' if patch else ''}", patch)
 
 
+def judged_whole(workload: Workload, container: Mapping[str, Any]) -> bool:
+    """Whether missing settings of ``container`` count: always for whole objects; in a patch, for a container the
+    patch defines (it states an image), since nothing else will give it a securityContext."""
+    return not workload.patch or "image" in container
+
+
 def containers(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """``(list name, container)`` for every init, regular and ephemeral container."""
     for list_name in CONTAINER_LISTS:

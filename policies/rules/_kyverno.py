@@ -9,7 +9,8 @@ statically (subjects, selectors, preconditions) counts as "not covered", so the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from policies.k8s import as_list, get
@@ -61,6 +62,10 @@ def _block_selects_pods_in(block: Any, namespace: str) -> bool:
     operations = {str(o) for o in as_list(resources.get("operations"))}
     if operations and "CREATE" not in operations:
         return False
+    if "namespaces" in resources and not isinstance(resources.get("namespaces"), list | tuple | Sequence):
+        return False
+    if isinstance(resources.get("namespaces"), str):
+        return False
     namespaces = [str(n) for n in as_list(resources.get("namespaces"))]
     return not namespaces or any(wildcard(n, namespace) for n in namespaces)
 
@@ -75,8 +80,59 @@ def _block_may_select(block: Any, namespace: str) -> bool:
     return not namespaces or any(wildcard(n, namespace) for n in namespaces)
 
 
-def covers(rule: Mapping[str, Any], namespace: str) -> bool:
-    """Whether the rule provably applies to every Pod created in ``namespace``."""
+@dataclass(frozen=True)
+class Exemption:
+    """One entry of a Kyverno PolicyException: which policy's rules it lifts, and where (None: everywhere)."""
+
+    policy: str
+    rules: frozenset[str]
+    namespaces: tuple[str, ...] | None
+    source: str
+
+
+def policy_exceptions(objs: list[K8sObject]) -> list[Exemption]:
+    """Every PolicyException of the stack (kyverno.io/v2 and v2beta1), flattened."""
+    out = []
+    for exception in of_kind(objs, "PolicyException"):
+        any_blocks, all_blocks = _blocks(get(exception.props, "spec", "match"))
+        names: list[str] = []
+        for block in any_blocks + all_blocks:
+            listed = [str(n) for n in as_list(get(block, "resources", "namespaces"))]
+            if not listed:
+                names = []
+                break
+            names += listed
+        where = tuple(names) if names else None
+        for entry in as_list(get(exception.props, "spec", "exceptions")):
+            if isinstance(entry, Mapping):
+                rules = frozenset(str(r) for r in as_list(entry.get("ruleNames")))
+                out.append(Exemption(str(entry.get("policyName", "")), rules, where, exception.name))
+    return out
+
+
+def covers(
+    rule: Mapping[str, Any],
+    namespace: str,
+    policy: K8sObject | None = None,
+    exemptions: Sequence[Exemption] = (),
+) -> bool:
+    """Whether the rule provably applies to every Pod created in ``namespace`` (and, given its ``policy`` and the
+    stack's PolicyExceptions, is neither the non-first rule of an ``applyRules: One`` policy nor exempted there)."""
+    if policy is not None:
+        spec = policy.props.get("spec")
+        first = next(iter(rules(policy)), None)
+        if isinstance(spec, Mapping) and spec.get("applyRules") == "One" and first is not rule:
+            return False
+        for exemption in exemptions:
+            named = exemption.policy.split("/")[-1] == policy.name
+            rule_hit = (
+                not exemption.rules
+                or str(rule.get("name")) in exemption.rules
+                or any(wildcard(r, str(rule.get("name"))) for r in exemption.rules)
+            )
+            where = exemption.namespaces is None or any(wildcard(n, namespace) for n in exemption.namespaces)
+            if named and rule_hit and where:
+                return False
     any_blocks, all_blocks = _blocks(rule.get("match"))
     if not any_blocks and not all_blocks:
         return False
@@ -104,8 +160,12 @@ def failure_action(policy: K8sObject, rule_part: Mapping[str, Any] | None, names
     spec: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     if spec.get("admission") is False:
         return "admission disabled"
-    if str(spec.get("failurePolicy", "Fail")) == "Ignore":
+    webhook = spec.get("webhookConfiguration")
+    webhook = webhook if isinstance(webhook, Mapping) else {}
+    if str(webhook.get("failurePolicy", spec.get("failurePolicy", "Fail"))) == "Ignore":
         return "failurePolicy Ignore"
+    if as_list(webhook.get("matchConditions")):
+        return "webhook matchConditions narrow it"
     own = rule_part.get("failureAction") if isinstance(rule_part, Mapping) else None
     action = _normal(own or spec.get("validationFailureAction") or "Audit")
     overrides = as_list(rule_part.get("failureActionOverrides") if isinstance(rule_part, Mapping) else None)
@@ -114,12 +174,11 @@ def failure_action(policy: K8sObject, rule_part: Mapping[str, Any] | None, names
         if not isinstance(override, Mapping):
             continue
         names = [str(n) for n in as_list(override.get("namespaces"))]
-        applies = (
-            override.get("namespaceSelector") is not None
-            or namespace is None
-            or not names
-            or any(wildcard(n, namespace) for n in names)
-        )
-        if applies and _normal(override.get("action")) != "Enforce":
-            return _normal(override.get("action"))
+        override_action = _normal(override.get("action"))
+        if override.get("namespaceSelector") is not None or namespace is None:
+            if override_action != "Enforce":  # may apply here: fail closed
+                return override_action
+            continue  # an Enforce we cannot prove applies here
+        if not names or any(wildcard(n, namespace) for n in names):
+            return override_action
     return action

@@ -34,32 +34,73 @@ class K8sObject:
         return labels_of(self.props)
 
 
+#: What a value still unknown during ``pulumi preview`` reads as: a string no check accepts as compliant.
+UNKNOWN = "<unknown until pulumi up>"
+
+
 def _plain(value: Any) -> Any:
-    """A plain copy of engine props (``pulumi_policy`` proxies raise ``UnknownValueError`` on unknown values)."""
+    """A plain copy of engine props. ``pulumi_policy`` proxies raise ``UnknownValueError`` on a value not known during
+    preview; that one value becomes :data:`UNKNOWN` and the rest of the object is still judged."""
     if isinstance(value, Mapping):
-        return {str(k): _plain(value[k]) for k in value}
+        out: dict[str, Any] = {}
+        for key in value:
+            try:
+                out[str(key)] = _plain(value[key])
+            except UnknownValueError:
+                out[str(key)] = UNKNOWN
+        return out
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [_plain(v) for v in value]
+        items: list[Any] = []
+        for index in range(len(value)):
+            try:
+                items.append(_plain(value[index]))
+            except UnknownValueError:
+                items.append(UNKNOWN)
+        return items
     return value
 
 
-def objects(args: Any) -> list[K8sObject]:
-    """Every whole Kubernetes object among the stack's resources (custom resources included).
+def _merge(base: Any, patch: Any) -> Any:
+    """Server-side-apply-like merge: mappings recursively, lists of named items by name, anything else replaced."""
+    if isinstance(base, dict) and isinstance(patch, dict):
+        merged = dict(base)
+        for key, value in patch.items():
+            merged[key] = _merge(base[key], value) if key in base else value
+        return merged
+    if (
+        isinstance(base, list)
+        and isinstance(patch, list)
+        and all(isinstance(i, dict) and "name" in i for i in base + patch)
+    ):
+        by_name = {item["name"]: item for item in base}
+        for item in patch:
+            by_name[item["name"]] = _merge(by_name[item["name"]], item) if item["name"] in by_name else item
+        return list(by_name.values())
+    return patch
 
-    Patches are left out (partial objects; the resource policies judge them). So is an object with a value still
-    unknown during ``pulumi preview``: the rest of the stack is judged now, that object at ``pulumi up``, instead
-    of one unknown silencing the whole policy."""
-    out: list[K8sObject] = []
+
+def objects(args: Any) -> list[K8sObject]:
+    """Every Kubernetes object among the stack's resources (custom resources included), as it will be after the
+    stack's server-side-apply patches: a patch is merged into the object it targets, and a patch of an object the
+    stack does not create stands for that object (except Namespaces, which the stack does not thereby manage)."""
+    whole: list[K8sObject] = []
+    patches: list[K8sObject] = []
     for resource in args.resources:
         kind = kind_of(resource.resource_type)
-        if not kind or is_patch(resource.resource_type) or not isinstance(resource.props, Mapping):
+        if not kind or not isinstance(resource.props, Mapping):
             continue
-        try:
-            props = _plain(resource.props)
-        except UnknownValueError:
-            continue
-        out.append(K8sObject(kind, props, resource.urn))
-    return out
+        obj = K8sObject(kind, _plain(resource.props), resource.urn)
+        (patches if is_patch(resource.resource_type) else whole).append(obj)
+    for patch in patches:
+        key = (patch.kind, patch.name, patch.namespace)
+        for index, obj in enumerate(whole):
+            if (obj.kind, obj.name, obj.namespace) == key:
+                whole[index] = K8sObject(obj.kind, _merge(dict(obj.props), dict(patch.props)), obj.urn)
+                break
+        else:
+            if patch.kind != "Namespace":
+                whole.append(patch)
+    return whole
 
 
 def of_kind(objs: list[K8sObject], *kinds: str) -> Iterator[K8sObject]:

@@ -58,7 +58,7 @@ def _labels(selector: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {}
 
 
-def _peer_problem(peer: Any, port: Any, config: Mapping[str, Any]) -> str | None:
+def _peer_problem(peer: Any, port: Any, config: Mapping[str, Any], nats_namespaces: set[str]) -> str | None:
     """Why ``peer`` on ``port`` is not NATS or cluster DNS (None when it is)."""
     if not isinstance(peer, Mapping):
         return "is not an object"
@@ -75,24 +75,61 @@ def _peer_problem(peer: Any, port: Any, config: Mapping[str, Any]) -> str | None
     if not pods:
         return "does not select specific pods (podSelector.matchLabels)"
     if port == nats_port and pods == dict(config.get("natsPodLabels", {"app": "nats"})):
-        return None
+        if namespace in nats_namespaces:
+            return None
+        where = ", ".join(sorted(nats_namespaces)) or "unknown"
+        return f"on port {port!r} selects NATS-labelled pods in {namespace}, not where NATS runs ({where})"
     dns_labels = dict(config.get("dnsPodLabels", {"k8s-app": "kube-dns"}))
     if port == dns_port and namespace == config.get("dnsNamespace", "kube-system") and pods == dns_labels:
         return None
     return f"on port {port!r} selects {namespace}/{pods}, which is neither the NATS pods nor cluster DNS"
 
 
-def _anp_subject_covers(anp: K8sObject, namespace: str) -> bool:
+def selector_may_match(selector: Any, labels: Mapping[str, Any]) -> bool:
+    """Whether a label selector may select an object with ``labels`` (anything it cannot evaluate: yes)."""
+    if not isinstance(selector, Mapping):
+        return True
+    for key, value in _labels(selector).items():
+        if str(labels.get(key)) != value:
+            return False
+    for expression in as_list(selector.get("matchExpressions")):
+        if not isinstance(expression, Mapping):
+            return True
+        key, operator = str(expression.get("key")), expression.get("operator")
+        values = {str(v) for v in as_list(expression.get("values"))}
+        present, value = key in labels, str(labels.get(key))
+        if (
+            (operator == "In" and (not present or value not in values))
+            or (operator == "NotIn" and present and value in values)
+            or (operator == "Exists" and not present)
+            or (operator == "DoesNotExist" and present)
+        ):
+            return False
+    return True
+
+
+def _anp_subject_covers(anp: K8sObject, namespace: K8sObject) -> bool:
+    """Whether an (Baseline)AdminNetworkPolicy's subject may include ``namespace`` (fail closed)."""
     subject = get(anp.props, "spec", "subject")
     if not isinstance(subject, Mapping):
-        return False
+        return True
     selector = subject.get("namespaces")
     if selector is None and isinstance(subject.get("pods"), Mapping):
         selector = get(subject, "pods", "namespaceSelector")
-    if not isinstance(selector, Mapping):
-        return False
-    labels = _labels(selector)
-    return (not labels and not selector.get("matchExpressions")) or labels.get(NAMESPACE_NAME) == namespace
+    labels = {**namespace.labels, NAMESPACE_NAME: namespace.name}
+    return selector_may_match(selector, labels)
+
+
+def _nats_namespaces(objs: list[K8sObject], config: Mapping[str, Any], tasks: set[str]) -> set[str]:
+    """Where NATS runs: the namespaces of the stack's workloads whose pods carry the NATS labels, else the stack's
+    other (non-task) namespaces."""
+    wanted = dict(config.get("natsPodLabels", {"app": "nats"}))
+    found = set()
+    for obj in objs:
+        template_labels = get(obj.props, "spec", "template", "metadata", "labels")
+        if isinstance(template_labels, Mapping) and all(str(template_labels.get(k)) == v for k, v in wanted.items()):
+            found.add(obj.namespace)
+    return found or {o.name for o in of_kind(objs, "Namespace")} - tasks
 
 
 def task_egress(args: Any, report: ReportViolation) -> None:
@@ -102,6 +139,7 @@ def task_egress(args: Any, report: ReportViolation) -> None:
     if not tasks:
         report("The stack has no task namespace (Namespace labelled app.kubernetes.io/component=task-namespace).", None)
     allowed_ports = {int(config.get("natsPort", 4222)), int(config.get("dnsPort", 53))}
+    nats_namespaces = _nats_namespaces(objs, config, {t.name for t in tasks})
     for namespace in tasks:
         for policy in _policies_in(objs, namespace.name):
             where = f"NetworkPolicy {namespace.name}/{policy.name}"
@@ -117,6 +155,7 @@ def task_egress(args: Any, report: ReportViolation) -> None:
                     report(f"{where} egress rule {index} allows every port.", policy.urn)
                 for port in ports:
                     number = port.get("port") if isinstance(port, Mapping) else None
+                    number = number if isinstance(number, int | float | str) else repr(number)
                     if number not in allowed_ports or (isinstance(port, Mapping) and port.get("endPort")):
                         report(
                             f"{where} egress rule {index} allows port {number!r}, not one of "
@@ -125,10 +164,10 @@ def task_egress(args: Any, report: ReportViolation) -> None:
                         )
                         continue
                     for peer in peers:
-                        if (problem := _peer_problem(peer, number, config)) is not None:
+                        if (problem := _peer_problem(peer, number, config, nats_namespaces)) is not None:
                             report(f"{where} egress rule {index}: a peer {problem}.", policy.urn)
         for anp in of_kind(objs, "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"):
-            if not _anp_subject_covers(anp, namespace.name):
+            if not _anp_subject_covers(anp, namespace):
                 continue
             for direction in ("ingress", "egress"):
                 for rule in as_list(get(anp.props, "spec", direction)):
@@ -140,13 +179,23 @@ def task_egress(args: Any, report: ReportViolation) -> None:
                         )
 
 
+def _specific_pods(rule: Mapping[str, Any]) -> bool:
+    """Every peer of a rule names a namespace and specific pods (so a Pass can only hand NATS/DNS-like traffic on)."""
+    peers = as_list(rule.get("to")) + as_list(rule.get("from"))
+    return bool(peers) and all(
+        _labels(get(p, "pods", "namespaceSelector")).get(NAMESPACE_NAME) and _labels(get(p, "pods", "podSelector"))
+        for p in peers
+    )
+
+
 def _deny_first(rules: list[Any]) -> bool:
-    """A Deny rule exists and no Allow rule is evaluated before it (ANP rules apply in order)."""
+    """A Deny rule exists and nothing broad is let through before it (ANP rules apply in order): no Allow rule, and
+    no Pass rule other than one naming specific pods."""
     for rule in rules:
         action = rule.get("action") if isinstance(rule, Mapping) else None
         if action == "Deny":
             return True
-        if action == "Allow":
+        if action == "Allow" or (action == "Pass" and not _specific_pods(rule)):
             return False
     return False
 
@@ -186,8 +235,8 @@ SPECS = [
     PolicySpec(
         name="task-egress-nats-dns-only",
         kind="stack",
-        description="Task pods may only reach NATS and cluster DNS (named namespace and pods, listed ports), and "
-        "nothing may reach them.",
+        description="Task pods may only reach NATS (where it runs) and cluster DNS (named namespace and pods, listed "
+        "ports); nothing may reach them; no (Baseline)AdminNetworkPolicy Allow rule may select them.",
         validate=task_egress,
         remediation="limit the task namespace's egress rules to the NATS pods on the NATS port and kube-dns on 53 "
         "(bakerst:networkIsolation), each peer naming its namespace and pods, remove ingress rules and Allow rules of "
@@ -210,7 +259,8 @@ SPECS = [
     PolicySpec(
         name="task-namespace-admin-deny",
         kind="stack",
-        description="An AdminNetworkPolicy denies task-namespace traffic beyond NATS and DNS, above any NetworkPolicy.",
+        description="An AdminNetworkPolicy selecting the task namespace has a Deny rule that nothing broad (Allow, or "
+        "Pass beyond specific pods such as NATS and DNS) precedes, above any NetworkPolicy.",
         validate=admin_deny,
         remediation="set bakerst:networkIsolation.adminNetworkPolicy: true (needs a CNI implementing "
         "policy.networking.k8s.io/v1alpha1).",

@@ -16,11 +16,12 @@ from policies.k8s import (
     describe,
     get,
     is_patch,
+    judged_whole,
     kind_of,
     labels_of,
     workload_of,
 )
-from policies.rules._kyverno import cluster_policy_rules, covers, failure_action
+from policies.rules._kyverno import cluster_policy_rules, covers, failure_action, policy_exceptions
 from policies.rules._objects import objects, of_kind
 from policies.spec import PolicySpec
 
@@ -119,13 +120,13 @@ def no_privilege(args: Any, report: ReportViolation) -> None:
         if context.get("privileged") is True:
             report(f"{who} is privileged.", args.urn)
         if context.get("allowPrivilegeEscalation") is True or (
-            not workload.patch and context.get("allowPrivilegeEscalation") is not False
+            judged_whole(workload, container) and context.get("allowPrivilegeEscalation") is not False
         ):
             report(f"{who} does not set allowPrivilegeEscalation: false.", args.urn)
         if get(context, "windowsOptions", "hostProcess") is True:
             report(f"{who} runs as a Windows HostProcess container.", args.urn)
         dropped = {str(c) for c in as_list(get(context, "capabilities", "drop"))}
-        if "ALL" not in dropped and not workload.patch:
+        if "ALL" not in dropped and judged_whole(workload, container):
             report(f"{who} does not drop ALL capabilities.", args.urn)
         added = sorted({str(c) for c in as_list(get(context, "capabilities", "add"))} - ALLOWED_ADDED_CAPABILITIES)
         if added:
@@ -200,12 +201,12 @@ def restricted_profile(args: Any, report: ReportViolation) -> None:
         context = container.get("securityContext")
         context = context if isinstance(context, Mapping) else {}
         non_root = context.get("runAsNonRoot")
-        if non_root is False or (non_root is None and not pod_non_root and not workload.patch):
+        if non_root is False or (non_root is None and not pod_non_root and judged_whole(workload, container)):
             report(f"{who} may run as root (runAsNonRoot is not true for it or its pod).", args.urn)
         if context.get("runAsUser") == 0:
             report(f"{who} sets runAsUser: 0.", args.urn)
         seccomp = get(context, "seccompProfile", "type")
-        if seccomp is None and pod_seccomp is None and not workload.patch:
+        if seccomp is None and pod_seccomp is None and judged_whole(workload, container):
             report(f"{who} has no seccompProfile (set RuntimeDefault on the pod or the container).", args.urn)
         elif seccomp not in (None, "RuntimeDefault", "Localhost"):
             report(f"{who} sets seccompProfile {seccomp!r} (RuntimeDefault or Localhost).", args.urn)
@@ -222,7 +223,7 @@ def read_only_rootfs(args: Any, report: ReportViolation) -> None:
         if list_name == "ephemeralContainers":
             continue
         flag = get(container, "securityContext", "readOnlyRootFilesystem")
-        if flag is False or (flag is not True and not workload.patch):
+        if flag is False or (flag is not True and judged_whole(workload, container)):
             report(f"{what} {container_label(list_name, container)} has a writable root filesystem.", args.urn)
 
 
@@ -241,6 +242,7 @@ def _version_ok(version: Any, minimum: str) -> bool:
 def kyverno_pod_security(args: Any, report: ReportViolation) -> None:
     objs = objects(args)
     minimum = str(args.get_config().get("minVersion", MIN_VERSION))
+    exemptions = policy_exceptions(objs)
     candidates = [
         (policy, rule)
         for policy, rule in cluster_policy_rules(objs)
@@ -265,7 +267,7 @@ def kyverno_pod_security(args: Any, report: ReportViolation) -> None:
         else:
             sound.append((policy, rule))
     for namespace in (o.name for o in of_kind(objs, "Namespace")):
-        covering = [(p, r) for p, r in sound if covers(r, namespace)]
+        covering = [(p, r) for p, r in sound if covers(r, namespace, p, exemptions)]
         actions = {failure_action(p, r.get("validate"), namespace) for p, r in covering}
         if "Enforce" in actions:
             continue

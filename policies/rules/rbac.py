@@ -44,7 +44,7 @@ def no_cluster_admin(args: Any, report: ReportViolation) -> None:
     if kind not in ("RoleBinding", "ClusterRoleBinding"):
         return
     what = describe(kind, args.props)
-    role = get(args.props, "roleRef", "name")
+    role = str(get(args.props, "roleRef", "name"))
     if role in ADMIN_ROLES or (kind == "ClusterRoleBinding" and role in CLUSTER_WIDE_FORBIDDEN):
         scope = " cluster-wide" if kind == "ClusterRoleBinding" else ""
         report(f"{what} binds {role}{scope}.", args.urn)

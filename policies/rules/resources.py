@@ -8,7 +8,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, Severity
 
-from policies.k8s import as_list, container_label, containers, get, workload_of
+from policies.k8s import as_list, container_label, containers, get, judged_whole, workload_of
 from policies.rules._objects import objects, of_kind, task_namespaces
 from policies.spec import PolicySpec
 
@@ -29,7 +29,9 @@ def task_quota(args: Any, report: ReportViolation) -> None:
         quotas = [q for q in of_kind(objs, "ResourceQuota") if q.namespace == namespace.name]
         hard: dict[str, Any] = {}
         for quota in quotas:
-            hard.update(get(quota.props, "spec", "hard") or {})
+            spec_hard = get(quota.props, "spec", "hard")
+            if isinstance(spec_hard, Mapping):
+                hard.update(spec_hard)
         if not quotas:
             report(f"Task namespace {namespace.name} has no ResourceQuota.", namespace.urn)
         else:
@@ -66,7 +68,7 @@ def container_resources(args: Any, report: ReportViolation) -> None:
     for list_name, container in containers(workload.spec):
         if list_name == "ephemeralContainers":
             continue
-        if workload.patch:
+        if not judged_whole(workload, container):
             continue  # a patch states only what it changes
         missing = [
             f"{part}.{resource}"
@@ -82,8 +84,8 @@ SPECS = [
     PolicySpec(
         name="task-namespace-quota",
         kind="stack",
-        description="The task namespace has a ResourceQuota (CPU, memory, pods) and a container LimitRange "
-        "(default, defaultRequest, max).",
+        description="The task namespace has an unscoped ResourceQuota (CPU, memory, pods, Jobs) and a container "
+        "LimitRange (default, defaultRequest and max for CPU and memory).",
         validate=task_quota,
         remediation="set bakerst:taskQuota and bakerst:taskLimits (the TaskNamespace component creates both).",
         severity=Severity.HIGH,

@@ -15,8 +15,8 @@ from pydantic.alias_generators import to_snake
 from hooks.audit.config import AuditConfigError, parse_audit_config, sink_uses_tls
 from hooks.governance.config import GovernanceConfig, GovernanceConfigError, build_governance_config
 from hooks.guardrails.config import GuardrailConfigError, parse_guardrail_config
-from policies.k8s import as_list, containers, describe, get, pod_spec
-from policies.rules._objects import hooks_config, objects
+from policies.k8s import as_list, container_label, containers, describe, get, pod_spec
+from policies.rules._objects import hooks_config, objects, of_kind
 from policies.spec import PolicySpec
 
 ALL_CHECKS = ("injection", "schema", "risk", "approval", "sanitization")
@@ -85,21 +85,61 @@ def audit_remote(args: Any, report: ReportViolation) -> None:
         )
 
 
-def _workload_envs(args: Any) -> list[tuple[str, dict[str, str]]]:
-    """``(workload, overrides)`` for every workload that sets a governance variable literally."""
+def _container_env(
+    container: Mapping[str, Any], namespace: str, config_maps: Mapping[tuple[str, str], Mapping[str, Any]]
+) -> tuple[dict[str, str], list[str]]:
+    """The governance variables one container sets, as Kubernetes resolves them (``envFrom`` first, ``env`` over
+    it; ConfigMap references resolved from the stack), and the ones it sets from somewhere the stack cannot show."""
+    env: dict[str, str] = {}
+    unverifiable: list[str] = []
+    for source in as_list(container.get("envFrom")):
+        ref = get(source, "configMapRef", "name")
+        prefix = str(get(source, "prefix") or "")
+        if ref is None:
+            continue
+        data = config_maps.get((namespace, str(ref)))
+        if data is None:
+            unverifiable.append(f"envFrom ConfigMap {ref}")
+            continue
+        for key, value in data.items():
+            if f"{prefix}{key}" in GOVERNANCE_ENV:
+                env[f"{prefix}{key}"] = str(value)
+    for item in as_list(container.get("env")):
+        if not isinstance(item, Mapping) or item.get("name") not in GOVERNANCE_ENV:
+            continue
+        name = str(item["name"])
+        if isinstance(item.get("value"), str):
+            env[name] = item["value"]
+            continue
+        ref = get(item, "valueFrom", "configMapKeyRef")
+        data = config_maps.get((namespace, str(get(ref, "name")))) if isinstance(ref, Mapping) else None
+        if isinstance(ref, Mapping) and data is not None and str(ref.get("key")) in data:
+            env[name] = str(data[str(ref.get("key"))])
+        else:
+            unverifiable.append(f"{name} (from a source outside the stack)")
+    return env, unverifiable
+
+
+def _workload_envs(args: Any, report: ReportViolation) -> list[tuple[str, dict[str, str]]]:
+    """``(container, overrides)`` for every container that sets a governance variable; a variable set from a
+    Secret or an absent ConfigMap cannot be checked and is reported."""
+    objs = objects(args)
+    config_maps: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for config_map in of_kind(objs, "ConfigMap"):
+        data = config_map.props.get("data")
+        config_maps[(config_map.namespace, config_map.name)] = data if isinstance(data, Mapping) else {}
     out = []
-    for obj in objects(args):
+    for obj in objs:
         spec = pod_spec(obj.kind, obj.props)
         if spec is None:
             continue
-        env = {
-            str(e.get("name")): str(e.get("value"))
-            for _, container in containers(spec)
-            for e in as_list(container.get("env"))
-            if isinstance(e, Mapping) and e.get("name") in GOVERNANCE_ENV and isinstance(e.get("value"), str)
-        }
-        if env:
-            out.append((describe(obj.kind, obj.props), env))
+        for list_name, container in containers(spec):
+            env, unverifiable = _container_env(container, obj.namespace, config_maps)
+            who = f"{describe(obj.kind, obj.props)} {container_label(list_name, container)}"
+            for what in unverifiable:
+                report(f"{who} sets {what}: the effective limits cannot be verified.", obj.urn)
+            if env:
+                out.append((who, env))
     return out
 
 
@@ -113,7 +153,7 @@ def _governance(args: Any, report: ReportViolation, section: str) -> list[tuple[
         report(f"governance.yaml sets no {section} (the stack must state them, not rely on defaults).", None)
         return []
     built = []
-    for source, env in [("governance.yaml", {}), *_workload_envs(args)]:
+    for source, env in [("governance.yaml", {}), *_workload_envs(args, report)]:
         label = source if not env else f"governance.yaml with the environment of {source}"
         try:
             built.append((label, build_governance_config(dict(data), env)))

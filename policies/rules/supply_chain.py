@@ -4,15 +4,22 @@ registries, covered by an enforcing Kyverno verifyImages rule that also demands 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import ReportViolation, Severity
 
 from policies.k8s import as_list, container_label, containers, describe, get, is_patch, kind_of, pod_spec
 from policies.k8s import registry_of as image_registry
-from policies.rules._kyverno import cluster_policy_rules, covers, failure_action, wildcard
-from policies.rules._objects import K8sObject, objects, of_kind
+from policies.rules._kyverno import (
+    Exemption,
+    cluster_policy_rules,
+    covers,
+    failure_action,
+    policy_exceptions,
+    wildcard,
+)
+from policies.rules._objects import UNKNOWN, K8sObject, objects, of_kind
 from policies.spec import PolicySpec
 
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -28,9 +35,11 @@ def _images(kind: str, props: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 def _workload_images(objs: list[K8sObject]) -> Iterator[tuple[K8sObject, str, str]]:
+    """Every container image of the stack's workloads (an image still unknown during preview is judged at up)."""
     for obj in objs:
         for who, image in _images(obj.kind, obj.props):
-            yield obj, who, image
+            if image != UNKNOWN:
+                yield obj, who, image
 
 
 def pinned_by_digest(args: Any, report: ReportViolation) -> None:
@@ -52,7 +61,12 @@ def _pattern_images(pattern_spec: Any, list_name: str) -> list[str]:
     if not isinstance(pattern_spec, Mapping):
         return []
     entries = as_list(pattern_spec.get(list_name)) + as_list(pattern_spec.get(f"=({list_name})"))
-    return [str(c.get("image")) for c in entries if isinstance(c, Mapping) and c.get("image")]
+    # An entry with any other key (a conditional anchor such as "(name)") applies to some containers only.
+    return [
+        str(c.get("image"))
+        for c in entries
+        if isinstance(c, Mapping) and isinstance(c.get("image"), str) and set(c) == {"image"}
+    ]
 
 
 def _registry_rules(objs: list[K8sObject]) -> Iterator[tuple[K8sObject, Mapping[str, Any], list[str], list[str]]]:
@@ -82,9 +96,11 @@ def registry_allowed(args: Any, report: ReportViolation) -> None:
         if configured and loose:
             report(f"The registry rule {where} admits {', '.join(loose)}, beyond the allowed registries.", None)
     namespaces = sorted({o.name for o in of_kind(objs, "Namespace")})
+    exemptions = policy_exceptions(objs)
     for namespace in namespaces:
         if not any(
-            covers(rule, namespace) and failure_action(policy, rule.get("validate"), namespace) == "Enforce"
+            covers(rule, namespace, policy, exemptions)
+            and failure_action(policy, rule.get("validate"), namespace) == "Enforce"
             for policy, rule, _, unrestricted in rules
             if not unrestricted
         ):
@@ -142,7 +158,10 @@ def _entry_problems(policy: K8sObject, entry: Mapping[str, Any], namespace: str)
 
 
 def _covering(
-    entries: list[tuple[K8sObject, Mapping[str, Any], Mapping[str, Any]]], namespace: str, image: str
+    entries: list[tuple[K8sObject, Mapping[str, Any], Mapping[str, Any]]],
+    namespace: str,
+    image: str,
+    exemptions: Sequence[Exemption] = (),
 ) -> list[tuple[K8sObject, Mapping[str, Any]]]:
     """The verifyImages entries that apply to ``image`` in pods of ``namespace``."""
     forms = normalized_images(image)
@@ -153,47 +172,75 @@ def _covering(
     return [
         (policy, entry)
         for policy, rule, entry in entries
-        if covers(rule, namespace)
+        if covers(rule, namespace, policy, exemptions)
         and matches(entry.get("imageReferences"))
         and not matches(entry.get("skipImageReferences"))
     ]
 
 
-def signature_verified(args: Any, report: ReportViolation) -> None:
+def _probe(registry: str) -> str:
+    """An image any pod of the namespace could run from ``registry`` (what the run-time Jobs would use)."""
+    return f"{registry}/any/image@sha256:{'0' * 64}"
+
+
+def _allowed_registries(args: Any, objs: list[K8sObject]) -> set[str]:
+    configured = {str(r) for r in args.get_config().get("allowedRegistries", [])}
+    return configured or {alt.removesuffix("/*") for _, _, alts, _ in _registry_rules(objs) for alt in alts}
+
+
+def _sbom_ok(entry: Mapping[str, Any]) -> bool:
+    return any(
+        isinstance(att, Mapping)
+        and str(att.get("type") or att.get("predicateType")) in SBOM_TYPES
+        and any(as_list(get(a, "entries")) for a in as_list(att.get("attestors")))
+        for att in as_list(entry.get("attestations"))
+    )
+
+
+def _check_images(args: Any, report: ReportViolation, *, sbom: bool) -> None:
+    """Every image of the stack, and every allowed registry in every namespace (pods created at run time), must be
+    covered by an enforcing verifyImages entry (with a verified SBOM attestation when ``sbom``)."""
     objs = objects(args)
     entries = _verify_entries(objs)
+    exemptions = policy_exceptions(objs)
+
+    def sound(namespace: str, image: str) -> list[Mapping[str, Any]]:
+        covering = _covering(entries, namespace, image, exemptions)
+        good = [e for p, e in covering if not _entry_problems(p, e, namespace)]
+        return [e for e in good if _sbom_ok(e)] if sbom else good
+
     for obj, who, image in _workload_images(objs):
-        covering = _covering(entries, obj.namespace, image)
-        what = f"{describe(obj.kind, obj.props)} {who} image {image!r}"
-        if not covering:
-            report(f"{what} is not covered by any Kyverno verifyImages rule.", obj.urn)
+        if sound(obj.namespace, image):
             continue
-        if not any(not _entry_problems(policy, entry, obj.namespace) for policy, entry in covering):
+        what = f"{describe(obj.kind, obj.props)} {who} image {image!r}"
+        covering = _covering(entries, obj.namespace, image, exemptions)
+        if sbom:
+            report(f"{what} is admitted without a verified SBOM attestation (CycloneDX or SPDX) in an enforcing "
+                   "verifyImages rule.", obj.urn)  # fmt: skip
+        elif not covering:
+            report(f"{what} is not covered by any Kyverno verifyImages rule.", obj.urn)
+        else:
             policy, entry = covering[0]
             problems = "; ".join(_entry_problems(policy, entry, obj.namespace))
             report(f"{what}: the verifyImages rule in {policy.name} {problems}.", obj.urn)
+    registries = _allowed_registries(args, objs)
+    for namespace in sorted({o.name for o in of_kind(objs, "Namespace")}):
+        for registry in sorted(registries):
+            if not sound(namespace, _probe(registry)):
+                what = "with a verified SBOM attestation " if sbom else ""
+                report(
+                    f"Pods created in namespace {namespace} may run images from {registry} that no enforcing "
+                    f"verifyImages rule checks {what}(run-time Jobs included).",
+                    None,
+                )
+
+
+def signature_verified(args: Any, report: ReportViolation) -> None:
+    _check_images(args, report, sbom=False)
 
 
 def sbom_attested(args: Any, report: ReportViolation) -> None:
-    objs = objects(args)
-    entries = _verify_entries(objs)
-    for obj, who, image in _workload_images(objs):
-        sound = [
-            (p, e) for p, e in _covering(entries, obj.namespace, image) if not _entry_problems(p, e, obj.namespace)
-        ]
-        ok = any(
-            isinstance(att, Mapping)
-            and (att.get("type") or att.get("predicateType")) in SBOM_TYPES
-            and any(as_list(get(a, "entries")) for a in as_list(att.get("attestors")))
-            for _, entry in sound
-            for att in as_list(entry.get("attestations"))
-        )
-        if not ok:
-            report(
-                f"{describe(obj.kind, obj.props)} {who} image {image!r} is admitted without a verified SBOM "
-                "attestation (CycloneDX or SPDX) in an enforcing verifyImages rule.",
-                obj.urn,
-            )
+    _check_images(args, report, sbom=True)
 
 
 SPECS = [

@@ -41,6 +41,12 @@ TYPES = {
     "NamespacePatch": "kubernetes:core/v1:NamespacePatch",
     "DeploymentPatch": "kubernetes:apps/v1:DeploymentPatch",
     "SecretPatch": "kubernetes:core/v1:SecretPatch",
+    "NetworkPolicyPatch": "kubernetes:networking.k8s.io/v1:NetworkPolicyPatch",
+    "ClusterPolicyPatch": "kubernetes:kyverno.io/v1:ClusterPolicyPatch",
+    "ServiceAccountPatch": "kubernetes:core/v1:ServiceAccountPatch",
+    "RoleBindingPatch": "kubernetes:rbac.authorization.k8s.io/v1:RoleBindingPatch",
+    "ConfigMapPatch": "kubernetes:core/v1:ConfigMapPatch",
+    "PolicyException": "kubernetes:kyverno.io/v2:PolicyException",
 }
 
 

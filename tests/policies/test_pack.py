@@ -210,3 +210,15 @@ def test_an_unknown_value_in_preview_does_not_silence_a_stack_policy() -> None:
     assert by_policy.get("audit-remote-tamper-evident") == analyzer_pb2.MANDATORY
     assert by_policy.get("image-registry-allowed") == analyzer_pb2.MANDATORY  # the miner is still judged
     assert by_policy.get("image-signature-verified") == analyzer_pb2.MANDATORY
+
+
+def test_unknown_values_neither_hide_nor_invent_violations() -> None:
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    stack = fx.compliant_stack()
+    stack[3]["metadata"]["annotations"] = {"note": UNKNOWN_STRING_VALUE}  # the task default-deny
+    stack[1]["metadata"]["labels"]["team"] = UNKNOWN_STRING_VALUE  # the task Namespace
+    assert _analyze_stack(stack) == []
+    open_egress = fx.network_policy("open", fx.TASK_NS, {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]})
+    open_egress["metadata"]["annotations"] = {"note": UNKNOWN_STRING_VALUE}
+    assert {d.policyName for d in _analyze_stack([*stack, open_egress])} == {"task-egress-nats-dns-only"}

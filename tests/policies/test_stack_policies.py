@@ -389,3 +389,147 @@ def test_legitimate_variants_pass(policy: str, change_id: str, change: Change) -
     change(stack)
     config = {"dnsAddresses": ["169.254.20.10/32"]} if change_id == "NodeLocal DNS address" else None
     assert check_stack(policy, stack, config) == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Second review round: patches, selectors, run-time coverage per namespace, Kyverno escape hatches, env sources.
+
+
+def _patch(kind: str, name: str, namespace: str | None, body: dict[str, Any]) -> Change:
+    metadata: dict[str, Any] = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return add({"apiVersion": "x/v1", "kind": f"{kind}Patch", "metadata": metadata, **body})
+
+
+def _exception(policy: str) -> Change:
+    return add({
+        "apiVersion": "kyverno.io/v2",
+        "kind": "PolicyException",
+        "metadata": {"name": "let-it-be", "namespace": fx.TASK_NS},
+        "spec": {
+            "exceptions": [{"policyName": policy, "ruleNames": ["*"]}],
+            "match": {"any": [{"resources": {"kinds": ["Pod"], "namespaces": [fx.TASK_NS]}}]},
+        },
+    })  # fmt: skip
+
+
+def _env_from_config_map(stack: Stack) -> None:
+    stack.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "limits", "namespace": fx.APP_NS},
+                  "data": {"RATE_LIMIT_PER_USER": "100000"}})  # fmt: skip
+    find(stack, "Deployment")["spec"]["template"]["spec"]["containers"][0]["envFrom"].append(
+        {"configMapRef": {"name": "limits"}}
+    )
+
+
+def _env_from_secret(stack: Stack) -> None:
+    container = find(stack, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    container["env"].append({"name": "RATE_LIMIT_GLOBAL", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}})
+
+
+def _sidecar_hides_nothing(stack: Stack) -> None:
+    spec = find(stack, "Deployment")["spec"]["template"]["spec"]
+    spec["containers"][0]["env"].append({"name": "RATE_LIMIT_PER_USER", "value": "100000"})
+    sidecar = fx.container("sidecar")
+    sidecar["env"] = [{"name": "RATE_LIMIT_PER_USER", "value": "30"}]
+    spec["containers"].append(sidecar)
+
+
+ROUND2_CASES: list[tuple[str, str, Change, str]] = [
+    ("namespace-default-deny", "patch opens the task deny", _patch("NetworkPolicy", "default-deny", fx.TASK_NS,
+     {"spec": {"egress": [{}]}}), "no default-deny egress"),
+    ("kyverno-pod-security-enforced", "patch turns admission off", _patch("ClusterPolicy", "pod-security-restricted", None,
+     {"spec": {"admission": False}}), "admission disabled"),
+    ("task-service-account-unprivileged", "patch mounts the token", _patch("ServiceAccount", "bakerst-task", fx.TASK_NS,
+     {"automountServiceAccountToken": True}), "automountServiceAccountToken"),
+    ("guardrails-fail-closed", "patch replaces the chain", _patch("ConfigMap", "bakerst-hooks", fx.APP_NS,
+     {"data": {"guardrails.yaml": "checks: [schema]\n"}}), "leaves out the injection"),
+    ("task-egress-nats-dns-only", "NATS in another namespace", on("NetworkPolicy", setter(
+     "spec.egress.0.to.0.namespaceSelector.matchLabels", {"kubernetes.io/metadata.name": "attacker-ns"}),
+     "allow-egress-nats-dns"), "not where NATS runs"),
+    ("task-egress-nats-dns-only", "ANP allow selected by label", add({**fx.admin_network_policy(), "metadata": {"name": "open"},
+     "spec": {"priority": 1, "subject": {"namespaces": {"matchLabels": {"app.kubernetes.io/component": "task-namespace"}}},
+              "egress": [{"name": "all", "action": "Allow", "to": [{"networks": ["0.0.0.0/0"]}]}]}}), "rule 'all' allows"),
+    ("task-namespace-admin-deny", "broad Pass before Deny", on("AdminNetworkPolicy", lambda a: a["spec"]["egress"].insert(
+     0, {"name": "pass-all", "action": "Pass", "to": [{"namespaces": {}}]})), "No AdminNetworkPolicy denies traffic"),
+    ("image-signature-verified", "task namespace unverified at run time", on("ClusterPolicy", setter(
+     "spec.rules.0.match.any.0.resources.namespaces", [fx.APP_NS]), "require-image-signature"),
+     "Pods created in namespace bakerst-tasks may run images"),
+    ("image-sbom-attested", "task namespace without SBOM at run time", on("ClusterPolicy", setter(
+     "spec.rules.0.match.any.0.resources.namespaces", [fx.APP_NS]), "require-image-signature"),
+     "Pods created in namespace bakerst-tasks may run images"),
+    ("kyverno-pod-security-enforced", "PolicyException", _exception("pod-security-restricted"),
+     "bakerst-tasks is not matched"),
+    ("image-signature-verified", "PolicyException", _exception("require-image-signature"), "bakerst-tasks may run images"),
+    ("kyverno-pod-security-enforced", "webhook fails open", on("ClusterPolicy", setter("spec.webhookConfiguration",
+     {"failurePolicy": "Ignore"}), "pod-security-restricted"), "failurePolicy Ignore"),
+    ("kyverno-pod-security-enforced", "webhook match conditions", on("ClusterPolicy", setter("spec.webhookConfiguration",
+     {"matchConditions": [{"name": "never", "expression": "false"}]}), "pod-security-restricted"), "matchConditions"),
+    ("kyverno-pod-security-enforced", "applyRules One", on("ClusterPolicy", lambda p: (p["spec"].update({"applyRules": "One"}),
+     p["spec"]["rules"].insert(0, {"name": "first", "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+     "validate": {"failureAction": "Audit", "pattern": {"metadata": {"name": "?*"}}}})), "pod-security-restricted"),
+     "is not matched"),
+    ("kyverno-pod-security-enforced", "namespaces as a string", on("ClusterPolicy", setter(
+     "spec.rules.0.match.any.0.resources.namespaces", fx.TASK_NS), "pod-security-restricted"), "is not matched"),
+    ("image-registry-allowed", "conditional anchor", on("ClusterPolicy", setter(
+     "spec.rules.0.validate.pattern.spec.containers", [{"(name)": "never-*", "image": f"{fx.REGISTRY}/*"}]),
+     "restrict-registries"), "restricts image registries"),
+    ("rate-limits-sane", "env from a ConfigMap", _env_from_config_map, "perUserPerMinute 100000"),
+    ("rate-limits-sane", "env from a Secret", _env_from_secret, "cannot be verified"),
+    ("rate-limits-sane", "a sidecar does not hide the brain", _sidecar_hides_nothing, "container brain"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("policy", "change_id", "change", "expected"), ROUND2_CASES, ids=[f"{c[0]}:{c[1]}" for c in ROUND2_CASES]
+)
+def test_round2_shapes_are_caught(policy: str, change_id: str, change: Change, expected: str) -> None:
+    test_one_change_one_violation(policy, change_id, change, expected)
+
+
+def test_an_enforce_override_counts() -> None:
+    """validate Audit with an override to Enforce for both namespaces enforces there (Kyverno semantics)."""
+    stack = fx.compliant_stack()
+    rule = find(stack, "ClusterPolicy", "pod-security-restricted")["spec"]["rules"][0]
+    rule["validate"]["failureAction"] = "Audit"
+    rule["validate"]["failureActionOverrides"] = [{"action": "Enforce", "namespaces": [fx.APP_NS, fx.TASK_NS]}]
+    assert check_stack("kyverno-pod-security-enforced", stack) == []
+
+
+def test_a_patch_defining_a_container_is_judged_whole() -> None:
+    from tests.policies.harness import check_resource
+
+    patch = {"apiVersion": "apps/v1", "kind": "DeploymentPatch", "metadata": {"name": "brain", "namespace": fx.APP_NS},
+             "spec": {"template": {"spec": {"containers": [{"name": "extra", "image": fx.IMAGE}]}}}}  # fmt: skip
+    assert any("allowPrivilegeEscalation" in m for m in check_resource("pod-no-privilege", patch))
+    assert any("may run as root" in m for m in check_resource("pod-restricted-profile", patch))
+
+
+@pytest.mark.parametrize("value", [None, 1.5, "str", ["a"], {"k": "v"}, True])
+def test_malformed_values_never_crash_a_policy(value: Any) -> None:
+    """Schema-invalid values (the API server would refuse them) give violations or nothing, never an exception."""
+    from policies.pack import SPECS
+    from tests.policies.harness import check_resource
+
+    targets = [
+        ("NetworkPolicy", "allow-egress-nats-dns", ("spec", "egress", 0, "ports", 0, "port")),
+        ("RoleBinding", None, ("roleRef", "name")),
+        ("ResourceQuota", None, ("spec", "hard")),
+        (
+            "ClusterPolicy",
+            "require-image-signature",
+            ("spec", "rules", 0, "verifyImages", 0, "attestations", 0, "type"),
+        ),
+        ("ClusterPolicy", "pod-security-restricted", ("spec", "rules", 0, "match")),
+        ("Deployment", None, ("spec", "template", "spec", "containers", 0, "env")),
+    ]
+    for kind, name, path in targets:
+        stack = fx.compliant_stack()
+        target: Any = find(stack, kind, name)
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        for spec in SPECS:
+            if spec.kind == "stack":
+                check_stack(spec.name, stack)
+            else:
+                for obj in stack:
+                    check_resource(spec.name, obj)
