@@ -62,10 +62,8 @@ def _block_selects_pods_in(block: Any, namespace: str) -> bool:
     operations = {str(o) for o in as_list(resources.get("operations"))}
     if operations and "CREATE" not in operations:
         return False
-    if "namespaces" in resources and not isinstance(resources.get("namespaces"), list | tuple | Sequence):
-        return False
-    if isinstance(resources.get("namespaces"), str):
-        return False
+    if "namespaces" in resources and not isinstance(resources["namespaces"], list):
+        return False  # malformed (objects() hands policies plain lists): cannot prove coverage
     namespaces = [str(n) for n in as_list(resources.get("namespaces"))]
     return not namespaces or any(wildcard(n, namespace) for n in namespaces)
 
