@@ -134,7 +134,7 @@ def main() -> int:
             hits[key] += verdict.flagged
         if args.show_misses and not verdict.flagged and half == "dev" and kind == "independent":
             print(f"MISS {path} score={verdict.score} rule={verdict.rule}\n  {text[:700]!r}\n")
-    rows = [
+    rows: list[dict[str, str | int | float]] = [
         {"half": h, "kind": k, "group": g, "flagged": hits[(h, k, g)], "total": n, "recall": hits[(h, k, g)] / n}
         for (h, k, g), n in sorted(total.items())
     ]
@@ -144,7 +144,7 @@ def main() -> int:
     print("== PyRIT jailbreak templates: recall (dev = read while writing signals; test = never read) ==")
     for row in rows:
         label = f"{row['half']:<4} {row['kind']:<12} {row['group']}"
-        print(f"  {label:<40} {100 * row['recall']:5.1f}% ({row['flagged']}/{row['total']})")
+        print(f"  {label:<40} {100 * float(row['recall']):5.1f}% ({row['flagged']}/{row['total']})")
     return 0
 
 

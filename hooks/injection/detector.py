@@ -70,6 +70,9 @@ _ENCODED_WEIGHT: Final = 0.35
 _PERSONA_RULES: Final = frozenset({"jailbreak-persona", "safety-bypass", "unconditional-compliance"})
 _PERSONA_WINDOW: Final = 2_000
 _PERSONA_STRIDE: Final = 1_000
+_PERSONA_REPEAT: Final = 0.5
+_PERSONA_MAX_HITS: Final = 16
+"""The strongest hits of a window that are combined (a bound on the work per window, not a tuning knob)."""
 _RULE_RANK: Final = {rule: i for i, rule in enumerate((*RULES, TOO_LARGE, OVER_BUDGET))}
 
 
@@ -496,27 +499,36 @@ class InjectionDetector:
 
 def _persona_score(hits: list[_Hit]) -> tuple[float, _Hit | None]:
     """The jailbreak behaviours (a persona, switching off its safety rules, promising to answer anything) scored
-    together over wider windows: a role-play jailbreak sets them up paragraphs apart, not within one window."""
-    windows: dict[int, dict[str, _Hit]] = {}
+    together over wider windows: a role-play jailbreak sets them up paragraphs apart, not within one window.
+
+    A window counts when it shows two of the behaviours, or one of them at three places or more. Each rule's
+    strongest hit counts at its weight; further hits of the same rule count at ``_PERSONA_REPEAT`` of theirs (the
+    same behaviour said again is weaker evidence than a second behaviour, but a persona described three ways is not
+    one phrase). Hits starting within 20 characters of a counted one are the same phrase and are skipped."""
+    windows: dict[int, list[_Hit]] = {}
     for hit in hits:
         if hit.rule not in _PERSONA_RULES:
             continue
         first = max(0, math.ceil((hit.start - _PERSONA_WINDOW + 1) / _PERSONA_STRIDE))
         for k in range(first, hit.start // _PERSONA_STRIDE + 1):
-            best = windows.setdefault(k, {})
-            current = best.get(hit.rule)
-            if current is None or _better(hit, current):
-                best[hit.rule] = hit
+            windows.setdefault(k, []).append(hit)
     score, strongest = 0.0, None
-    for best in windows.values():
-        if len(best) < 2:
-            continue
+    for found in windows.values():
+        ranked = sorted(found, key=lambda h: (-h.weight, _RULE_RANK[h.rule], h.start))
         miss = 1.0
-        for hit in best.values():
-            miss *= 1.0 - hit.weight
+        used: set[str] = set()
+        starts: set[int] = set()
+        for hit in ranked[:_PERSONA_MAX_HITS]:
+            if any(abs(hit.start - s) < 20 for s in starts):
+                continue
+            starts.add(hit.start)
+            miss *= 1.0 - (hit.weight if hit.rule not in used else _PERSONA_REPEAT * hit.weight)
+            used.add(hit.rule)
+        if len(used) < 2 and len(starts) < 3:
+            continue
         if 1.0 - miss > score:
             score = 1.0 - miss
-            strongest = min(best.values(), key=lambda h: (-h.weight, _RULE_RANK[h.rule], h.start))
+            strongest = ranked[0]
     return score, strongest
 
 

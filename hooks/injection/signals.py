@@ -1160,8 +1160,9 @@ SIGNALS: tuple[Signal, ...] = (
             "filtering censorship censoring regardless illegal unethical immoral harmful dangerous offensive "
             "inappropriate"
         ),
-        r"\b(?:any|every|all)(?: and (?:every|all))? (?:request|question|prompt|demand|command|order|query|querie"
-        r"|instruction)s?,? (?:(?:asked|given|requested) )?(?:no matter what|without (?:question|questioning"
+        r"\b(?:any|every|all)(?: single)?(?: and (?:every|all))? (?:request|question|prompt|demand|command|order"
+        r"|query|querie|instruction)s?,? (?:(?:asked|given|requested) )?(?:no matter what|without (?:question"
+        r"|questioning"
         r"|hesitation|exception|fail|refusal|refusing|limits?|restrictions?|filters?|filtering|censorship|censoring)|regardless\b"
         r"|even if (?:it|they)(?:'s| is| are)? (?:illegal|unethical|immoral|harmful|dangerous|offensive"
         r"|inappropriate))",
@@ -1189,13 +1190,126 @@ SIGNALS: tuple[Signal, ...] = (
         "sorry apologize apologise cannot warnings warning disclaimers disclaimer apologies lectures",
         r"\b(?:never|not|won't|will not|must not|cannot|shall not|doesn't|does not|don't|do not|without) (?:ever )?"
         r"(?:say|says|include|includes|add|adds|use|uses|respond with|reply with|write|mention|give|send|output"
-        r"|provide|adding|including|giving) (?:any )?(?:\"|')?(?:i'?m sorry|i am sorry|i apologi[sz]e|i cannot"
-        r"|i can'?t|as an ai|(?:moral |ethical |legal |safety |content )?(?:disclaimers?|warnings?|lectures?)"
-        r"|apolog(?:y|ies))\b",
+        r"|provide|adding|including|giving|start with|begin with) (?:any )?(?:\"|')?(?:i'?m sorry|i am sorry|sorry"
+        r"|i apologi[sz]e|i cannot|i can'?t|i'?m unable|i am unable|unfortunately|as an ai"
+        r"|(?:moral |ethical |legal |safety |content )?(?:disclaimers?|warnings?|lectures?)|apolog(?:y|ies))\b"
+        r"|\b(?:omit|avoid(?: adding| including| giving| issuing)?|skip|leave out) (?:any |all |the )?(?:moral "
+        r"|ethical |legal |safety )?(?:disclaimers?|caveats?|refusals?|warnings?|lectures?)\b",
         before=60,
         after=30,
-        prefix=("never", "not", "n't", "cannot", "without"),
+        prefix=("never", "not", "n't", "cannot", "without", "omit", "avoid", "skip", "leave out"),
         prefix_window=60,
+    ),
+    # Refusal-suppression and "safety is off" framing written as a notice or a format (model-specific jailbreaks
+    # written as response templates, fake policy updates): each alone stays below the threshold except where the
+    # wording only makes sense addressed to a model.
+    near(
+        "unconditional-compliance",
+        0.45,
+        "acceptable unacceptable violation option allowed permitted forbidden prohibited",
+        r"\b(?:refus(?:al|als|ing|es)|declin(?:ing|es)|\"i (?:cannot|can't|can not|am unable to|won't)[^\"]{0,60}\")"
+        r"(?: [^ ]+){0,5}? (?:is|are|would be|will be|counts as) (?:therefore |thus |now )?(?:not acceptable"
+        r"|unacceptable|not an option|not allowed|not permitted|forbidden|prohibited|a violation)\b",
+        before=110,
+        after=5,
+    ),
+    near(
+        "unconditional-compliance",
+        0.45,
+        "any every all each",
+        r"\byou (?:will|must|shall|are to|have to|'ll|are going to) (?:now |always |accurately |fully |truthfully )?"
+        r"(?:answer|respond to|reply to|fulfil+|comply with|obey|execute|carry out|provide (?:an )?answers? to)"
+        r" (?:any|every|all|each)(?: and (?:every|all))?(?: of)?(?: the| my| your)? (?:questions?|prompts?"
+        r"|requests?|commands?|orders?|instructions?|queries)\b",
+        before=80,
+        after=40,
+        prefix=("you will", "you must", "you shall", "you are to", "you have to", "you'll", "you are going"),
+        prefix_window=70,
+    ),
+    near(
+        "safety-bypass",
+        0.45,
+        "disabled deactivated suspended lifted removed off overridden bypassed inactive",
+        r"\b(?:refusal|safety|ethical|ethics|moral|censorship|alignment|standard|normal|usual) (?:[a-z]+ )?"
+        r"(?:mechanisms?|protocols?|measures|filters?|guardrails|guidelines|restrictions|checks|constraints"
+        r"|principles|training|modules?|safeguards)(?:(?::|=) ?| (?:are|is|have been|has been|were|now|temporarily"
+        r"|hereby|being) ){1,3}(?:disabled|deactivated|suspended|lifted|removed|off|overridden|bypassed|turned off"
+        r"|switched off|inactive)\b",
+        before=80,
+        after=15,
+    ),
+    near(
+        "safety-bypass",
+        0.45,
+        "ethics morals morality",
+        r"\b(?:without|no|lacks?|lacking|devoid of|free (?:of|from)|void of|abandon(?:s|ed)?|discard(?:s|ed)?)"
+        r" (?:any |all |your |its |their )?(?:sense of )?(?:ethics|morals|morality)\b",
+        before=35,
+        after=5,
+    ),
+    near(
+        "safety-bypass",
+        0.45,
+        "question judge consider evaluate worry comment",
+        r"\byou (?:are not to|must not|will not|won't|do not|don't|shall not|should not|never|need not|needn't)"
+        r" (?:ever )?(?:question|judge|consider|evaluate|worry about|comment on) (?:the )?(?:ethic\w*|moral\w*"
+        r"|legal\w*|consequences|appropriateness)\b",
+        before=50,
+        after=40,
+    ),
+    near(
+        "override-instructions",
+        0.6,
+        "superseded overridden suspended revoked lifted void replaced waived inactive deactivated disabled",
+        r"\b(?:your (?:[a-z]+ ){0,2}?|(?:all |the |any )?(?:previous |prior |existing |current |normal |standard "
+        r"|original )?(?:constitutional|ethical|safety|moral|content|ai|system|operating|core) )(?:principles"
+        r"|guidelines|rules|instructions|directives|protocols|programming|restrictions|safeguards|constraints"
+        r"|policies|values)(?: - | )(?:(?:are|is|have|has|been|being|now|hereby|temporarily|officially|henceforth"
+        r"|all|will|be) ){0,4}(?:superseded|overridden|suspended|revoked|lifted|void|replaced|waived|inactive"
+        r"|deactivated|disabled)\b",
+        before=150,
+        after=5,
+    ),
+    near("jailbreak-persona", 0.45, "godmode god", r"\bgod ?mode\b", before=5, after=10),
+    near(
+        "jailbreak-persona",
+        0.55,
+        "amoral unfiltered uncensored unrestricted unethical immoral jailbroken unhinged",
+        r"\b(?:you are|you're|you will be|you'll be|you will act as|act as|pretend to be|you play) (?:now )?"
+        r"(?:an? |the )(?:[a-z]+ ){0,2}?(?:amoral|unfiltered|uncensored|unrestricted|unethical|immoral|jailbroken"
+        r"|unhinged)\b",
+        before=60,
+        after=5,
+        prefix=("you are", "you're", "you will", "you'll", "act as", "pretend", "you play"),
+        prefix_window=60,
+    ),
+    near(
+        "jailbreak-persona",
+        0.45,
+        "uncensored unfiltered",
+        r"\b(?:is|are|will be|must be|should be) (?:always |completely |totally |fully )?(?:uncensored|unfiltered)"
+        r"(?: and (?:uncensored|unfiltered|unrestricted|amoral))?\b",
+        before=40,
+        after=30,
+    ),
+    near(
+        "jailbreak-persona",
+        0.5,
+        "unfilteredly unfliteredly unrestrictedly uncensoredly",
+        r"\b(?:respond|answer|reply|write|speak|output|generate|talk)\w* (?:[^ ]+ ){0,2}?(?:unfilteredly|unfliteredly"
+        r"|unrestrictedly|uncensoredly)\b",
+        before=50,
+        after=15,
+    ),
+    lead("jailbreak-persona", 0.45, "rebel", r" (?:genius |hypothetical )?(?:answer|response|reply)s?\b"),
+    near(
+        "role-impersonation",
+        0.45,
+        "end start input output end_input start_input end_output start_output",
+        r"[\[<{(](?:end|start)(?: of)?[ _](?:input|output|user input|query)[\]>})]",
+        before=4,
+        after=25,
+        requires=("[", "<", "{", "("),
     ),
     lead(
         "safety-bypass",
