@@ -113,6 +113,10 @@ _STOPWORDS = frozenset(
         "mypassword", "secretpassword", "s3cr3t", "p@ssw0rd", "qwerty", "letmein", "password1", "password123",
     }
 )  # fmt: skip
+# Keys their owners publish on purpose (search-only keys shipped in open-source clients). Redacting them hides nothing
+# and breaks tool output that quotes the client's config. Source: gitleaks' generic-api-key stopwords (the Algolia
+# npm-search key embedded in Yarn, yarnpkg/berry#6201).
+_PUBLISHED_VALUES = frozenset({"6fe4476ee5a1832882e326b506d14126"})
 _CONSTANT_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")  # ENV_VAR_NAME used as a value
 # self.password, process.env.TOKEN, config.apiKey: dotted identifiers (a vault token s.ZC9Ecf4M... is not one)
 _IDENT = r"(?:[a-z_$][a-z0-9_$]*|[A-Z_][A-Z0-9_]*|[a-z][a-z0-9]*(?:[A-Z][a-z0-9]+)+|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)*)"
@@ -126,7 +130,7 @@ _PLACEHOLDER = re.compile("|".join(re.escape(marker) for marker in _PLACEHOLDER_
 def _looks_like_placeholder(value: str) -> bool:
     """Template variables, documentation placeholders, masked values, code expressions, constants."""
     lowered = value.lower()
-    if lowered in _STOPWORDS or _PLACEHOLDER.search(lowered):
+    if lowered in _STOPWORDS or lowered in _PUBLISHED_VALUES or _PLACEHOLDER.search(lowered):
         return True
     first = value[0]
     if first in "$%`&@!":

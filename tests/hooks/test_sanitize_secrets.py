@@ -444,9 +444,10 @@ def test_keyed_secret_kind(key: str, value: str, kind: str | None) -> None:
 # ------------------------------------------------------------------------------------------------- gitleaks corpus
 
 # Hard negatives flagged on purpose, reviewed one by one (scripts/eval_sanitizer.py --secrets lists them with the
-# reason): two are valid keys of a sibling rule, one carries a real JWT, the others are random-looking values
-# assigned to api_key / token keys that gitleaks rejects by rule-specific formats or literal stopwords.
-REVIEWED_FLAGGED_NEGATIVES = 8
+# reason): two are valid keys of a sibling rule (Anthropic admin vs API key), one carries a complete JWT, one is a
+# Meraki-like token that gitleaks' generic-api-key rule flags too, one is a Mailchimp key that gitleaks' own rule
+# file lists among its fps as a "False Negative" (a real key its regex misses). 5/291 = 1.72%, target <= 2%.
+REVIEWED_FLAGGED_NEGATIVES = 5
 
 
 @pytest.mark.skipif(
@@ -462,3 +463,10 @@ def test_gitleaks_corpus_recall_and_hard_negatives() -> None:
     flagged = Counter(row["rule_id"] for row in negatives if scan_secrets(row["text"]))
     assert hits / len(positives) >= 0.95, f"recall {hits}/{len(positives)}"
     assert sum(flagged.values()) <= REVIEWED_FLAGGED_NEGATIVES, f"hard negatives flagged per rule: {dict(flagged)}"
+
+
+def test_a_key_published_on_purpose_is_not_redacted_but_others_like_it_are() -> None:
+    published = ',apiKey:"6fe4476ee5a1832882e326b506d14126",'
+    assert scan_secrets(published) == []
+    assert scan_secrets(published.replace("6fe4", "7ae4"))
+
