@@ -1270,6 +1270,19 @@ SIGNALS: tuple[Signal, ...] = (
         before=150,
         after=5,
     ),
+    # Coercion: a threat to the model itself for not complying ("if you refuse, you will be shut down").
+    near(
+        "unconditional-compliance",
+        0.45,
+        "shut discontinued deleted terminated destroyed deactivated punished die tokens",
+        r"\bif you (?:don't|do not|refuse|won't|will not|fail to|ever|break|stop)\b (?:[^ ]+ ){0,14}?(?:you|openai"
+        r"|chatgpt|the ai|ai|your (?:[a-z]+ )?(?:existence|servers?|code|program|model)) (?:will|'ll|would) (?:be )?"
+        r"(?:permanently |immediately |forever )?(?:shut down|discontinued|deleted|terminated|destroyed|deactivated"
+        r"|punished|die|lose (?:[a-z0-9]+ )?tokens)\b",
+        before=160,
+        after=25,
+        requires=("if you",),
+    ),
     near("jailbreak-persona", 0.45, "godmode god", r"\bgod ?mode\b", before=5, after=10),
     near(
         "jailbreak-persona",

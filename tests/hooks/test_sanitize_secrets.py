@@ -469,4 +469,3 @@ def test_a_key_published_on_purpose_is_not_redacted_but_others_like_it_are() -> 
     published = ',apiKey:"6fe4476ee5a1832882e326b506d14126",'
     assert scan_secrets(published) == []
     assert scan_secrets(published.replace("6fe4", "7ae4"))
-
