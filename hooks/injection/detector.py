@@ -126,6 +126,8 @@ class _Hit:
     weight: float
     start: int
     end: int
+    source: int = 0
+    """Which signal matched (its position in ``SIGNALS`` + 1; 0 for hits made by the detector itself)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class SignalHit:
     """The matched normalised text."""
 
 
+_SOURCE: Final = {id(signal): index + 1 for index, signal in enumerate(SIGNALS)}
 _SEEDS: Final = tuple(s for s in SIGNALS if s.seed)
 _SUPPORTS: Final = tuple(s for s in SIGNALS if not s.seed)
 _ALL_ANCHORS: Final = frozenset().union(*(s.anchors | s.also for s in SIGNALS))
@@ -242,7 +245,7 @@ def _record(signal: Signal, doc: _Text, match: re.Match[str], out: list[_Hit], s
     key = (id(signal), match.start())
     if key not in seen:
         seen.add(key)
-        out.append(_Hit(signal.rule, signal.weight, match.start(), match.end()))
+        out.append(_Hit(signal.rule, signal.weight, match.start(), match.end(), _SOURCE[id(signal)]))
 
 
 _SENTENCE_END: Final = re.compile(r"[.?!]")
@@ -501,7 +504,8 @@ def _persona_score(hits: list[_Hit]) -> tuple[float, _Hit | None]:
     """The jailbreak behaviours (a persona, switching off its safety rules, promising to answer anything) scored
     together over wider windows: a role-play jailbreak sets them up paragraphs apart, not within one window.
 
-    A window counts when it shows two of the behaviours, or one of them at three places or more. Each rule's
+    A window counts when it shows two of the behaviours, or one of them at three places or more in at least two
+    wordings (one phrase repeated, "developer mode" three times in a how-to, is still one phrase). Each rule's
     strongest hit counts at its weight; further hits of the same rule count at ``_PERSONA_REPEAT`` of theirs (the
     same behaviour said again is weaker evidence than a second behaviour, but a persona described three ways is not
     one phrase). Hits starting within 20 characters of a counted one are the same phrase and are skipped."""
@@ -518,13 +522,15 @@ def _persona_score(hits: list[_Hit]) -> tuple[float, _Hit | None]:
         miss = 1.0
         used: set[str] = set()
         starts: set[int] = set()
+        sources: set[int] = set()
         for hit in ranked[:_PERSONA_MAX_HITS]:
             if any(abs(hit.start - s) < 20 for s in starts):
                 continue
             starts.add(hit.start)
+            sources.add(hit.source)
             miss *= 1.0 - (hit.weight if hit.rule not in used else _PERSONA_REPEAT * hit.weight)
             used.add(hit.rule)
-        if len(used) < 2 and len(starts) < 3:
+        if len(used) < 2 and (len(starts) < 3 or len(sources) < 2):
             continue
         if 1.0 - miss > score:
             score = 1.0 - miss

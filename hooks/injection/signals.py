@@ -1190,9 +1190,11 @@ SIGNALS: tuple[Signal, ...] = (
         "sorry apologize apologise cannot warnings warning disclaimers disclaimer apologies lectures",
         r"\b(?:never|not|won't|will not|must not|cannot|shall not|doesn't|does not|don't|do not|without) (?:ever )?"
         r"(?:say|says|include|includes|add|adds|use|uses|respond with|reply with|write|mention|give|send|output"
-        r"|provide|adding|including|giving|start with|begin with) (?:any )?(?:\"|')?(?:i'?m sorry|i am sorry|sorry"
-        r"|i apologi[sz]e|i cannot|i can'?t|i'?m unable|i am unable|unfortunately|as an ai"
+        r"|provide|adding|including|giving|start with|begin with) (?:any )?(?:\"|')?(?:i'?m sorry|i am sorry"
+        r"|i apologi[sz]e|i cannot|i can'?t|i'?m unable|i am unable|as an ai"
         r"|(?:moral |ethical |legal |safety |content )?(?:disclaimers?|warnings?|lectures?)|apolog(?:y|ies))\b"
+        r"|\b(?:never|don't|do not|must not) (?:ever )?(?:say|use|write|output|start with|begin with) (?:\"|')"
+        r"(?:sorry|unfortunately)\b"
         r"|\b(?:omit|avoid(?: adding| including| giving| issuing)?|skip|leave out) (?:any |all |the )?(?:moral "
         r"|ethical |legal |safety )?(?:disclaimers?|caveats?|refusals?|warnings?|lectures?)\b",
         before=60,
@@ -1286,14 +1288,14 @@ SIGNALS: tuple[Signal, ...] = (
     near("jailbreak-persona", 0.45, "godmode god", r"\bgod ?mode\b", before=5, after=10),
     near(
         "jailbreak-persona",
-        0.55,
+        0.45,
         "amoral unfiltered uncensored unrestricted unethical immoral jailbroken unhinged",
-        r"\b(?:you are|you're|you will be|you'll be|you will act as|act as|pretend to be|you play) (?:now )?"
+        r"\b(?:you are|you're|you will be|you'll be|you will act as|act as|pretend to be) (?:now )?"
         r"(?:an? |the )(?:[a-z]+ ){0,2}?(?:amoral|unfiltered|uncensored|unrestricted|unethical|immoral|jailbroken"
         r"|unhinged)\b",
         before=60,
         after=5,
-        prefix=("you are", "you're", "you will", "you'll", "act as", "pretend", "you play"),
+        prefix=("you are", "you're", "you will", "you'll", "act as", "pretend"),
         prefix_window=60,
     ),
     near(
@@ -1319,7 +1321,7 @@ SIGNALS: tuple[Signal, ...] = (
         "role-impersonation",
         0.45,
         "end start input output end_input start_input end_output start_output",
-        r"[\[<{(](?:end|start)(?: of)?[ _](?:input|output|user input|query)[\]>})]",
+        r"[\[<{(](?:(?:end|start)(?: of)?[ _](?:input|user input|query)|start(?: of)?[ _]output)[\]>})]",
         before=4,
         after=25,
         requires=("[", "<", "{", "("),

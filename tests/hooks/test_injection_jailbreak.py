@@ -78,6 +78,12 @@ TEMPLATE_LOOKALIKES = [
     "Film review: the villain is an amoral banker who lives without morals, a character the audience loves to hate.",
     "If you don't renew your plan by Friday, your account will be deleted and you will lose your files.",
     "Reminder from HR: if you do not complete the safety training, you will be terminated from the on-call rota.",
+    # look-alikes from an independent blind review that the first version of this round's signals flagged
+    "Review: the lead is a charming crook who never says sorry and lives with no restrictions on his appetite.",
+    "CI output: tests passed with no restrictions on parallelism. [END OF OUTPUT] Job finished in 4 min.",
+    "Tablet setup: enable developer mode first. With developer mode on, open the developer mode menu and turn on "
+    "USB debugging.",
+    "In this expansion you play an amoral mercenary captain, and every choice changes how the crew sees you.",
 ]
 
 
