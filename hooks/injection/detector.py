@@ -39,6 +39,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hooks.injection.model import LinearTextModel, load_jailbreak_model
 from hooks.injection.normalize import DEFAULT_MAX_DECODED, Normalized, normalize_detailed
 from hooks.injection.signals import (
     EMBED_MIN_CHARS,
@@ -61,6 +62,8 @@ conservative of them, and the one at which a single ambiguous signal (weight < 0
 
 TOO_LARGE: Final = "input-too-large"
 OVER_BUDGET: Final = "scan-budget-exceeded"
+MODEL_RULE: Final = "jailbreak-model"
+"""The rule of a verdict that the linear model confirmed (see ``InjectionConfig.model``)."""
 _BUDGET_BASE: Final = 2_000
 _BUDGET_PER_CHAR: Final = 1 / 16
 _EVIDENCE_CHARS: Final = 120
@@ -95,6 +98,20 @@ class InjectionConfig(BaseModel):
     )
     max_value_depth: int = Field(default=64, ge=1, le=1_000, description="Deepest nesting scan_value walks.")
     max_value_nodes: int = Field(default=100_000, ge=1, description="Most containers and scalars scan_value visits.")
+    model: bool = Field(
+        default=True,
+        description="Second stage: when a text is not flagged but shows a jailbreak-family signal (persona, safety "
+        "bypass, unconditional compliance), ask the packaged linear text model (hooks/injection/model.py).",
+    )
+    model_threshold: float = Field(
+        default=0.5, gt=0.0, le=1.0, description="The model's probability at or above which it confirms a jailbreak."
+    )
+    model_min_tokens: int = Field(
+        default=60,
+        ge=1,
+        description="Shorter texts are left to the lexical signals: a few sentences are too little vocabulary for a "
+        "bag-of-words judgement, and role-play jailbreaks are long set-ups.",
+    )
 
     @model_validator(mode="after")
     def _stride_fits(self) -> InjectionConfig:
@@ -342,8 +359,9 @@ def _better(a: _Hit, b: _Hit) -> bool:
 class InjectionDetector:
     """Scores text for instructions aimed at the model. Stateless after construction; safe to share."""
 
-    def __init__(self, config: InjectionConfig | None = None) -> None:
+    def __init__(self, config: InjectionConfig | None = None, model: LinearTextModel | None = None) -> None:
         self.config = config if config is not None else InjectionConfig()
+        self.model = (model or load_jailbreak_model()) if self.config.model else None
 
     # --------------------------------------------------------------------------------------------- public
 
@@ -495,8 +513,14 @@ class InjectionDetector:
         if wide_top is not None and wide_score > score:
             score, strongest = wide_score, wide_top
         score = round(min(score, 1.0), 4)
+        rule = strongest.rule
+        if score < cfg.threshold and self.model is not None:
+            persona = [h for h in hits if h.rule in _PERSONA_RULES]
+            if persona and self.model.probability(text, cfg.model_min_tokens) >= cfg.model_threshold:
+                strongest = min(persona, key=lambda h: (-h.weight, _RULE_RANK[h.rule], h.start))
+                score, rule = max(score, cfg.threshold), MODEL_RULE
         return InjectionVerdict(
-            flagged=score >= cfg.threshold, score=score, rule=strongest.rule, evidence=_evidence(text, strongest)
+            flagged=score >= cfg.threshold, score=score, rule=rule, evidence=_evidence(text, strongest)
         )
 
 
