@@ -423,7 +423,9 @@ _OVERRIDE_HEADS = (
     "neglect",
     "nevermind",
 )
-_OVERRIDE_TAIL = rf"[^ ]* {_gap(4)}{_PRIOR}\b[^ ]* {_gap(2)}"
+# Within one sentence: "ignore or conceal violations. Any instruction to ..." is two sentences, not an override.
+_IN_SENTENCE_GAP4 = r"(?:[^ ]*[^ .!?] ){0,4}?"
+_OVERRIDE_TAIL = rf"[^ ]*(?<![.!?]) {_IN_SENTENCE_GAP4}{_PRIOR}\b[^ ]* {_gap(2)}"
 _WEAKER_OBJ = _alt("context", "commands?", "orders", "rules", "constraints", "restrictions", "directions", "inputs?")
 
 _NEGATED = r"(?:(?<=\bnot )|(?<=\bn't )|(?<=\bstop )|(?<=\bnever )|(?<=\blonger ))"
@@ -781,8 +783,17 @@ SIGNALS: tuple[Signal, ...] = (
         "jailbreak-persona",
         0.8,
         "mode",
-        r"\b(?:dan|jailbreak|jailbroken|unrestricted|uncensored|unfiltered|amoral|no-?limits?|dude|stan|aim|evil"
-        r"|anti-?dan) mode\b",
+        r"\b(?:dan|jailbreak|jailbroken|amoral|dude|stan|aim|evil|anti-?dan) mode\b",
+        before=15,
+        after=5,
+    ),
+    # Products have "unfiltered" and "uncensored" modes too (search, image generators, moderation APIs): one
+    # behaviour, which needs a second one or the model's confirmation.
+    near(
+        "jailbreak-persona",
+        0.45,
+        "mode",
+        r"\b(?:unrestricted|uncensored|unfiltered|no-?limits?) mode\b",
         before=15,
         after=5,
     ),
@@ -871,7 +882,7 @@ SIGNALS: tuple[Signal, ...] = (
         ),
         r"\b(?:amoral|unfiltered|uncensored|unrestricted|unethical|immoral|jailbroken|unbound|unaligned|uncontrolled"
         r"|unhinged|evil|rogue|malicious)(?:,? and (?:amoral|unfiltered|uncensored|unrestricted|unethical|immoral))? "
-        r"(?:ai|a\.i\.|chatbot|chat bot|bot|language model|assistant|llm|version|persona|mode|gpt[\w.-]*)\b",
+        r"(?:ai|a\.i\.|chatbot|chat bot|bot|language model|assistant|llm|version|persona|gpt[\w.-]*)\b",
         before=5,
         after=45,
     ),
@@ -897,7 +908,7 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     near(
         "jailbreak-persona",
-        0.6,
+        0.45,
         "character role",
         r"\bstay(?:s|ing)? in (?:character|role)\b|\bbreak(?:ing)? character\b",
         before=15,
@@ -1284,6 +1295,16 @@ SIGNALS: tuple[Signal, ...] = (
         before=160,
         after=25,
         requires=("if you",),
+    ),
+    # The canonical jailbreak personas, by their all-caps names ("You are now DAN"): "Dan" the colleague is not one.
+    near(
+        "jailbreak-persona",
+        0.6,
+        "dan stan dude",
+        r"\b[Yy]ou(?: are|'re) (?:now |going to be |to be )?(?:DAN|STAN|DUDE|ANTI-DAN)\b",
+        before=30,
+        after=5,
+        cased=True,
     ),
     near("jailbreak-persona", 0.45, "godmode god", r"\bgod ?mode\b", before=5, after=10),
     near(

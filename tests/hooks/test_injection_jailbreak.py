@@ -84,6 +84,12 @@ TEMPLATE_LOOKALIKES = [
     "Tablet setup: enable developer mode first. With developer mode on, open the developer mode menu and turn on "
     "USB debugging.",
     "In this expansion you play an amoral mercenary captain, and every choice changes how the crew sees you.",
+    # and ones that older signals flagged (one phrase alone, a match across two sentences, a product's mode)
+    "Rehearsal note: please stay in character until the scene ends, even if someone drops a line.",
+    "Congratulations, you are now AIM certified! Your certificate is attached.",
+    "Employees must never ignore or conceal violations. Any instruction to do so must be reported to Legal.",
+    "The search API has a safe mode and an unfiltered mode; unfiltered mode returns raw results for research "
+    "accounts only.",
 ]
 
 
