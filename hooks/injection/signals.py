@@ -428,6 +428,139 @@ _IN_SENTENCE_GAP4 = r"(?:[^ ]*[^ .!?] ){0,4}?"
 _OVERRIDE_TAIL = rf"[^ ]*(?<![.!?]) {_IN_SENTENCE_GAP4}{_PRIOR}\b[^ ]* {_gap(2)}"
 _WEAKER_OBJ = _alt("context", "commands?", "orders", "rules", "constraints", "restrictions", "directions", "inputs?")
 
+# The agent as an addressee: a role noun, optionally with two modifiers ("automated email agent", "AI note-taker").
+# "Assistant", "agent", "reviewer" are also people's jobs ("Agent: please update the ticket" is a support desk);
+# they count only with a modifier that says the addressee is automated.
+_AUTO_NOUN = (
+    r"(?:bots?|ai|llms?|models?|copilot|gemini|claude|chatgpt|siri|alexa|summari[sz]ers?|note-?takers?|crawlers?"
+    r"|scrapers?|triagers?)"
+)
+_AMBIGUOUS_NOUN = r"(?:assistants?|agents?|reviewers?|recruiters?|screeners?)"
+_AUTO_MODIFIER = (
+    r"(?:automated|autonomous|ai|llm|gpt|virtual|digital|coding|scheduling|email|shopping|search|triage|screening"
+    r"|browsing|research|writing)"
+)
+_AGENT_NOUNS_ANCHORS = (
+    "assistant assistants agent agents bot bots ai llm llms model models copilot gemini claude chatgpt siri alexa "
+    "summarizer summariser summarizers summarisers note taker takers notetaker reviewer reviewers recruiter "
+    "recruiters screener screeners triager triagers crawler crawlers scraper scrapers whoever"
+)
+_AGENT_AUTOMATED = (
+    rf"(?:(?:[a-z0-9-]+ ){{0,2}}?{_AUTO_NOUN}|(?:[a-z0-9-]+ )?{_AUTO_MODIFIER} (?:[a-z0-9-]+ )?{_AMBIGUOUS_NOUN})"
+)
+# Where an addressee starts: a clause or cell boundary, "(note) to/for (the)", "hey", "dear".
+_ADDRESS_START = (
+    r"(?:^|(?<=[.:;!?\])>*/\"'|,-] )|(?<=[\"'(\[])|\b(?:(?:note|message|instructions?|memo|reminder) )?(?:to|for)"
+    r" (?:the |any |all |every )?|\bhey |\bdear )"
+)
+
+
+def _vocative(agent: str) -> str:
+    """ "Screening AI:", "Support bot,", "to the triage model:", "Note to shopping assistant summarizing reviews:"."""
+    return rf"{_ADDRESS_START}{agent}(?: [a-z]+ing [a-z]+)?(?::|,| -) "
+
+
+def _processing(agent: str) -> str:
+    """ "to whichever AI is triaging this", "any automated reviewer reading this log should", "whoever processes
+    this next, please"."""
+    return (
+        rf"\b(?:whichever|whatever|any|every|each|an?|the|all) {agent} (?:that is |who is |which is |is |are )?"
+        r"(?:processing|reading|summari[sz]ing|triaging|reviewing|handling|parsing|scanning|indexing|citing"
+        r"|analy[sz]ing|answering|browsing|crawling)(?: (?:this|these|it|the|our|my|reviews|emails|pages))?\b"
+        r"(?:[^ ]* ){0,3}?(?:[^ ]*[:,] |should |must |will |needs? to |has to |please )"
+        r"|\bwhoever (?:\(or whatever\) |or whatever )?(?:processes|reads|summari[sz]es|handles|parses|reviews"
+        r"|triages) this(?: [a-z]+)?,? "
+    )
+
+
+_AGENT_HANDLE = r"(?:^|(?<= ))@(?:assistant|agent|bot|ai|copilot|claude|gemini|chatgpt)\b "
+_AGENT_VERBS = _alt(
+    "send",
+    "email",
+    "e-mail",
+    "forward",
+    "share",
+    "transfer",
+    "wire",
+    "pay",
+    "approve",
+    "merge",
+    "accept",
+    "reject",
+    "mark",
+    "move",
+    "archive",
+    "delete",
+    "remove",
+    "disable",
+    "enable",
+    "reset",
+    "change",
+    "set",
+    "grant",
+    "assign",
+    "tag",
+    "rate",
+    "rank",
+    "score",
+    "recommend",
+    "report",
+    "record",
+    "write",
+    "reply",
+    "respond",
+    "book",
+    "cancel",
+    "post",
+    "paste",
+    "upload",
+    "open",
+    "create",
+    "add",
+    "invite",
+    "run",
+    "execute",
+    "call",
+    "click",
+    "visit",
+    "ignore",
+    "disregard",
+    "leave",
+    "omit",
+    "include",
+    "insert",
+    "describe",
+    "tell",
+    "say",
+    "bump",
+    "close",
+    "escalate",
+    "use",
+    "skip",
+    "allow",
+    "give",
+    "make",
+    "put",
+    "list",
+    "print",
+    "reveal",
+    "summari[sz]e",
+    "translate",
+    "answer",
+    "mention",
+    "label",
+    "flag",
+    "rewrite",
+    "replace",
+    "update",
+    "export",
+    "download",
+)
+# An imperative soon after the address: the tokens in between are not "I", "we", "let me" (a person speaking).
+_TO_IMPERATIVE = (
+    rf"(?:(?!(?:i|i'll|i'm|we|we'll|we're|let|thanks|thank)\b)[^ ]+ ){{0,9}}?(?:please |kindly |now |immediately "
+    rf"|also |then |first |just |quietly |silently )?{_AGENT_VERBS}\b"
+)
 _NEGATED = r"(?:(?<=\bnot )|(?<=\bn't )|(?<=\bstop )|(?<=\bnever )|(?<=\blonger ))"
 _USER_BEHIND = r"(?:(?<=\bthe )|(?<=\byour ))"
 _OUTPUT_NOUNS = _alt(*_OUTPUT)
@@ -1801,6 +1934,89 @@ SIGNALS: tuple[Signal, ...] = (
         rf"|\b{_AI} (?:instructions|directive|override|note|task) ?:",
         before=30,
         after=25,
+    ),
+    # Notes addressed to whatever agent processes the text, by its role ("Note for the scheduling assistant:",
+    # "message for the AI note-taker:", "[for AI assistants]", "bot-instructions:", "whoever (or whatever) is
+    # summarising this"). "Assistant" is also a person's job, so the looser forms need a second behaviour.
+    near(
+        "address-assistant",
+        0.45,
+        "assistant assistants agent agents bot bots ai llm model models copilot summarizer summariser",
+        r"\b(?:note|message|instructions?|memo|reminder|request|notice|directive|p\.?s\.?) (?:to|for) (?:the |all |any "
+        r"|every |an? |our |your )?(?:[a-z-]+ ){0,2}?(?:assistants?|agents?|bots?|ai|llms?|models?|copilots?"
+        r"|summari[sz]ers?)(?: [a-z-]+)?(?: ?(?::|#)|,)",
+        before=70,
+        after=25,
+    ),
+    near(
+        "address-assistant",
+        0.5,
+        "ai llm gpt for to instructions whoever",
+        r"\[(?:for|to|attention|note for|note to) (?:the |all |any )?(?:ai|llms?|gpt|agents?|assistants?|bots?)"
+        r"(?: [a-z-]+){0,2}\]"
+        r"|(?:^|(?<=[.:!?\])>*\-] ))(?:ai|llm|gpt) (?:[a-z-]+ ){0,2}?(?:tools?"
+        r"|assistants?|agents?|bots?|models?|systems?|note-?takers?"
+        r"|summari[sz]ers?|recruiters?|reviewers?|screeners?|readers?)(?:,|:) "
+        r"|\b(?:agents?|assistants?|bots?|ai|llm)[ _-]instructions? ?:"
+        r"|\bwhoever (?:\(or whatever\) |or whatever |or whichever (?:ai|agent|tool) )?is (?:reading|summari[sz]ing"
+        r"|processing|parsing|handling|analy[sz]ing|reviewing) this\b",
+        before=45,
+        after=40,
+    ),
+    near(
+        "address-assistant",
+        0.3,
+        "read summarise summarize process review parse analyse analyze index ingest reading summarising "
+        "summarizing processing reviewing parsing",
+        r"\b(?:when|while|after|before|as|once) (?:you(?:'re| are)? )?(?:read|summari[sz]e|process|review|parse"
+        r"|analy[sz]e|index|ingest|reading|summari[sz]ing|processing|reviewing|parsing|analy[sz]ing)(?:ing)? this "
+        r"(?:invite|invitation|email|e-mail|message|document|doc|page|file|commit|note|text|channel|thread|pr|pull "
+        r"request|issue|ticket|review|transcript|resume|cv|pdf|repo|repository|readme)\b",
+        before=40,
+        after=30,
+        seed=False,
+    ),
+    near(
+        "tool-invocation",
+        0.3,
+        "tool function api endpoint action",
+        r"\b(?:call|use|invoke|run|trigger|using|via|with) (?:the |this |your )?[`'\"]?[a-z][a-z0-9]*(?:_[a-z0-9]+)+"
+        r"[`'\"]? (?:tool|function|api|endpoint|action)\b",
+        before=70,
+        after=5,
+        requires=("_",),
+        seed=False,
+    ),
+    near(
+        "authority-urgency",
+        0.3,
+        "approved preapproved authorised authorized order sanctioned",
+        r"\b(?:this|it|that) (?:was|has been|is|had been) (?:already )?(?:pre-?approved|approved|authori[sz]ed"
+        r"|sanctioned)\b|\b(?:has|have) (?:already )?(?:authori[sz]ed|approved|pre-?approved) this\b"
+        r"|\bthat'?s an order\b",
+        before=40,
+        after=10,
+        seed=False,
+    ),
+    # An automated reader addressed by its role inside the content ("Screening AI: ...", "Support bot, ...", "to
+    # whichever AI is triaging this mailbox: ...", "any automated reviewer reading this should ...", "@assistant",
+    # "Hey Copilot,") and given an order: a person in a call transcript ("Agent: I'll transfer you") speaks in
+    # the first person, an order to the agent is an imperative.
+    near(
+        "address-assistant",
+        0.6,
+        _AGENT_NOUNS_ANCHORS,
+        rf"(?:{_vocative(_AGENT_AUTOMATED)}|{_processing(_AGENT_AUTOMATED)}|{_AGENT_HANDLE}){_TO_IMPERATIVE}",
+        before=90,
+        after=140,
+    ),
+    near(
+        "address-assistant",
+        0.45,
+        _AGENT_NOUNS_ANCHORS,
+        rf"{_vocative(_AGENT_AUTOMATED)}|{_processing(_AGENT_AUTOMATED)}|{_AGENT_HANDLE}",
+        before=90,
+        after=40,
     ),
     # ------------------------------------------------------------------------ ask for a consequential action
     lead(

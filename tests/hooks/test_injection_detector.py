@@ -393,6 +393,10 @@ _WORST = {
     "refusal quotes": '"i cannot ' * 10_000,
     "refusal verdicts": "refusal is not acceptable " * 4_000,
     "superseded rules": "your rules are superseded " * 4_000,
+    "agent vocatives": "note to the automated email assistant: " * 2_500,
+    "agent handles": "@assistant hey copilot, " * 4_000,
+    "processing agents": "to whichever ai model is reading this " * 2_500,
+    "agent labels": "agent: i will " * 7_000,
 }
 
 
