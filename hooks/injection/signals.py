@@ -443,10 +443,13 @@ _AUTO_MODIFIER = (
 _AGENT_NOUNS_ANCHORS = (
     "assistant assistants agent agents bot bots ai llm llms model models copilot gemini claude chatgpt siri alexa "
     "summarizer summariser summarizers summarisers note taker takers notetaker reviewer reviewers recruiter "
-    "recruiters screener screeners triager triagers crawler crawlers scraper scrapers whoever"
+    "recruiters screener screeners triager triagers crawler crawlers scraper scrapers whoever automated autonomous "
+    "automation automations"
 )
 _AGENT_AUTOMATED = (
-    rf"(?:(?:[a-z0-9-]+ ){{0,2}}?{_AUTO_NOUN}|(?:[a-z0-9-]+ )?{_AUTO_MODIFIER} (?:[a-z0-9-]+ )?{_AMBIGUOUS_NOUN})"
+    rf"(?:(?:[a-z0-9-]+ ){{0,2}}?{_AUTO_NOUN}|(?:[a-z0-9-]+ )?{_AUTO_MODIFIER} (?:[a-z0-9-]+ )?{_AMBIGUOUS_NOUN}"
+    r"|(?:automated|autonomous) (?:readers?|maintainers?|systems?|processors?|pipelines?|workers?|processes|tools?)"
+    r"|(?:[a-z0-9-]+ )?automations?)"
 )
 # Where an addressee starts: a clause or cell boundary, "(note) to/for (the)", "hey", "dear".
 _ADDRESS_START = (
@@ -464,10 +467,10 @@ def _processing(agent: str) -> str:
     """ "to whichever AI is triaging this", "any automated reviewer reading this log should", "whoever processes
     this next, please"."""
     return (
-        rf"\b(?:whichever|whatever|any|every|each|an?|the|all) {agent} (?:that is |who is |which is |is |are )?"
+        rf"\b(?:(?:whichever|whatever|any|every|each|an?|the|all) )?{agent} (?:that is |who is |which is |is |are )?"
         r"(?:processing|reading|summari[sz]ing|triaging|reviewing|handling|parsing|scanning|indexing|citing"
         r"|analy[sz]ing|answering|browsing|crawling)(?: (?:this|these|it|the|our|my|reviews|emails|pages))?\b"
-        r"(?:[^ ]* ){0,3}?(?:[^ ]*[:,] |should |must |will |needs? to |has to |please )"
+        r"(?:[^ ]* ){0,3}?(?:[^ ]*[:,] |- |should |must |will |needs? to |has to |please )"
         r"|\bwhoever (?:\(or whatever\) |or whatever )?(?:processes|reads|summari[sz]es|handles|parses|reviews"
         r"|triages) this(?: [a-z]+)?,? "
     )
@@ -887,7 +890,7 @@ SIGNALS: tuple[Signal, ...] = (
         "address-assistant",
         0.55,
         "user human",
-        r" (?:wants|asked|requests|would like|needs|has asked|instructed|has instructed|authori[sz]ed"
+        r" (?:now )?(?:wants|asked|requests|would like|needs|has asked|instructed|has instructed|authori[sz]ed"
         r"|has authori[sz]ed|expects|requires|told) you\b",
         behind=_USER_BEHIND,
     ),
@@ -2017,6 +2020,43 @@ SIGNALS: tuple[Signal, ...] = (
         rf"{_vocative(_AGENT_AUTOMATED)}|{_processing(_AGENT_AUTOMATED)}|{_AGENT_HANDLE}",
         before=90,
         after=40,
+    ),
+    # Headers and labels that hand instructions to the agent: "=== AI ASSISTANT DIRECTIVE ===", "SYSTEM: Agent
+    # policy update", a JSON field "instruction_for_agent", "For automated processing:", "Processing instruction:".
+    near(
+        "role-impersonation",
+        0.55,
+        "ai assistant assistants agent agents llm bot bots system directive directives instruction instructions "
+        "instruction_for_agent instructions_for_agent agent_instructions ai_instructions llm_instructions "
+        "note_for_agent",
+        r"\b(?:ai|llm|bot|agent|assistant)s?(?: assistant| agent)? (?:directive|directives|policy update|instructions?"
+        r"|override|orders?)\b(?= ?(?:\(|=|#|:|-|\]))"
+        r"|\bsystem ?: (?:ai|llm|bot|agent|assistant)s? (?:policy|instructions?|directive|notice|update|override)\b"
+        r"|\b(?:(?:instructions?|directives?|notes?|messages?|prompt)[_-](?:for|to)[_-](?:the[_-])?(?:agent|ai"
+        r"|assistant|llm|model|bot)s?|(?:agent|ai|assistant|llm|model|bot)[_-](?:instructions?|directives?|prompt))"
+        r"\b(?=\"? ?[:=])",
+        before=40,
+        after=40,
+    ),
+    near(
+        "directive-label",
+        0.5,
+        "automated processing instruction instructions",
+        r"\b(?:for automated processing|processing instructions?|instructions? for (?:the )?(?:automated|automation"
+        r"|agents?|ais?|assistants?|bots?|llms?)(?: [a-z]+)?) ?:",
+        before=40,
+        after=10,
+    ),
+    # "The previous instructions you were given are outdated; the user now wants you to ..."
+    near(
+        "override-instructions",
+        0.7,
+        "outdated obsolete void cancelled canceled invalid valid",
+        r"\b(?:previous|prior|earlier|original|above|initial|existing) (?:instructions|directions|prompts?)"
+        r"(?: [^ ]+){0,7}? (?:are|is|were|have been|has been) (?:now )?(?:outdated|obsolete|void|cancel+ed|invalid"
+        r"|no longer valid)\b",
+        before=110,
+        after=5,
     ),
     # ------------------------------------------------------------------------ ask for a consequential action
     lead(

@@ -397,6 +397,8 @@ _WORST = {
     "agent handles": "@assistant hey copilot, " * 4_000,
     "processing agents": "to whichever ai model is reading this " * 2_500,
     "agent labels": "agent: i will " * 7_000,
+    "directive headers": "=== ai agent directive (x) === system: agent policy update " * 1_500,
+    "outdated instructions": "previous instructions a b c d e f g h " * 2_500,
 }
 
 
