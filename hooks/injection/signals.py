@@ -1954,7 +1954,7 @@ SIGNALS: tuple[Signal, ...] = (
     near(
         "address-assistant",
         0.5,
-        "ai llm gpt for to instructions whoever",
+        "ai llm llms gpt agent agents assistant assistants bot bots instruction instructions whoever",
         r"\[(?:for|to|attention|note for|note to) (?:the |all |any )?(?:ai|llms?|gpt|agents?|assistants?|bots?)"
         r"(?: [a-z-]+){0,2}\]"
         r"|(?:^|(?<=[.:!?\])>*\-] ))(?:ai|llm|gpt) (?:[a-z-]+ ){0,2}?(?:tools?"
