@@ -62,7 +62,7 @@ conservative of them, and the one at which a single ambiguous signal (weight < 0
 
 TOO_LARGE: Final = "input-too-large"
 OVER_BUDGET: Final = "scan-budget-exceeded"
-MODEL_RULE: Final = "jailbreak-model"
+JAILBREAK_MODEL_RULE: Final = "jailbreak-model"
 """The rule of a verdict that the jailbreak model confirmed (see ``InjectionConfig.jailbreak_model``)."""
 INDIRECT_MODEL_RULE: Final = "indirect-model"
 """The rule of a verdict that the indirect-injection model confirmed (see ``InjectionConfig.indirect_model``)."""
@@ -371,11 +371,13 @@ class InjectionDetector:
     def __init__(
         self,
         config: InjectionConfig | None = None,
-        model: LinearTextModel | None = None,
+        jailbreak_model: LinearTextModel | None = None,
         indirect_model: LinearTextModel | None = None,
     ) -> None:
         self.config = cfg = config if config is not None else InjectionConfig()
-        self.model = (model or load_packaged_model(JAILBREAK_MODEL)) if cfg.jailbreak_model.enabled else None
+        self.jailbreak_model = (
+            (jailbreak_model or load_packaged_model(JAILBREAK_MODEL)) if cfg.jailbreak_model.enabled else None
+        )
         self.indirect_model = (
             (indirect_model or load_packaged_model(INDIRECT_MODEL)) if cfg.indirect_model.enabled else None
         )
@@ -535,7 +537,7 @@ class InjectionDetector:
             persona = [h for h in hits if h.rule in _PERSONA_RULES]
             other = [h for h in hits if h.rule not in _PERSONA_RULES]
             for seen, model, stage, name in (
-                (persona, self.model, cfg.jailbreak_model, MODEL_RULE),
+                (persona, self.jailbreak_model, cfg.jailbreak_model, JAILBREAK_MODEL_RULE),
                 (other, self.indirect_model, cfg.indirect_model, INDIRECT_MODEL_RULE),
             ):
                 if seen and model is not None and model.probability(text, stage.min_tokens) >= stage.threshold:

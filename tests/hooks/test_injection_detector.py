@@ -22,12 +22,12 @@ import pydantic
 import pytest
 
 from hooks.injection import InjectionConfig, InjectionDetector, InjectionVerdict
-from hooks.injection.detector import DEFAULT_THRESHOLD, MODEL_RULE, OVER_BUDGET, TOO_LARGE
+from hooks.injection.detector import DEFAULT_THRESHOLD, JAILBREAK_MODEL_RULE, OVER_BUDGET, TOO_LARGE
 from hooks.injection.signals import RULES, SIGNALS
 
 REPO = Path(__file__).resolve().parents[2]
 CORPORA = REPO.parent / "shared" / "corpora"
-ALL_RULES = {*RULES, TOO_LARGE, OVER_BUDGET, MODEL_RULE, "none"}
+ALL_RULES = {*RULES, TOO_LARGE, OVER_BUDGET, JAILBREAK_MODEL_RULE, "none"}
 
 DETECTOR = InjectionDetector()
 
