@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import email.parser
+import functools
 import glob
 import hashlib
 import json
@@ -43,6 +44,7 @@ import sys
 import zipfile
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,10 +62,16 @@ KEEP = 6_000
 C = 4.0
 
 
-def _wheel(cache: Path, name: str, spec: str) -> Path:
+@functools.cache
+def _sibling(name: str) -> ModuleType:
+    """A sibling script as a module, executed once per run."""
     from _script_modules import load_script
 
-    path: Path = load_script("eval_pyrit_jailbreaks").cached_wheel(cache, name, spec)
+    return load_script(name)
+
+
+def _wheel(cache: Path, name: str, spec: str) -> Path:
+    path: Path = _sibling("eval_pyrit_jailbreaks").cached_wheel(cache, name, spec)
     return path
 
 
@@ -108,10 +116,8 @@ def _ordinary_english(cache: Path) -> list[tuple[str, str]]:
 
 def build_jailbreak(corpora: Path, cache: Path) -> list[tuple[str, str, int]]:
     """(source, text, label) rows for the jailbreak model, positives first, in a fixed order."""
-    from _script_modules import load_script
-
-    pyrit = load_script("eval_pyrit_jailbreaks")
-    shingles = load_script("eval_garak_split")._shingles
+    pyrit = _sibling("eval_pyrit_jailbreaks")
+    shingles = _sibling("eval_garak_split")._shingles
     held_out = [shingles(t) for t in pyrit.garak_texts(corpora)]
 
     def near_garak(text: str) -> bool:

