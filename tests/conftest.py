@@ -13,6 +13,8 @@ import pytest
 
 from bakerst_hardened.recording_mocks import RecordedResource, RecordingMocks
 
+pytest_plugins = ["tests.clock_shift"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
 

@@ -346,7 +346,7 @@ class TamperEvidentAuditSink:
                     batch = Batch(cursor + 1, batch.last, lines)
                 log.error("audit: %s refused batch %d-%d for good (%s): dead-lettered; later batches are parked "
                           "behind it until the sink takes it", shipper.name, batch.first, batch.last, exc)  # fmt: skip
-                self.spool.dead_letter(shipper.name, batch)
+                self.spool.dead_letter(shipper.name, batch, reason=str(exc))
                 self.metrics["dead_lettered"] += 1
                 with self.spool.changed:
                     self._dlq_pending.add(shipper.name)

@@ -14,6 +14,7 @@ flight. A fully replayed dead-letter file is deleted. Segments every sink has de
 from __future__ import annotations
 
 import bisect
+import json
 import os
 import struct
 import threading
@@ -31,6 +32,15 @@ class Batch:
     first: int
     last: int
     lines: list[bytes]
+
+
+@dataclass(frozen=True)
+class DeadLetterReason:
+    """Why a sink refused a batch for good (its answer), recorded when the batch was dead-lettered."""
+
+    first: int
+    last: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -190,8 +200,36 @@ class Spool:
     def set_cursor(self, sink: str, seq: int) -> None:
         _write_int(self.dir / f"cursor-{sink}", seq)
 
-    def dead_letter(self, sink: str, batch: Batch) -> None:
+    def dead_letter(self, sink: str, batch: Batch, reason: str | None = None) -> None:
+        """Append ``batch`` to the sink's dead-letter queue; ``reason`` (the sink's refusal) is kept beside it."""
+        if reason is not None:
+            self._record_reason(sink, batch, reason)
         self.dead_letter_many(sink, [batch])
+
+    def _record_reason(self, sink: str, batch: Batch, reason: str) -> None:
+        line = json.dumps({"first": batch.first, "last": batch.last, "reason": reason}, ensure_ascii=False)
+        path = self.dir / f"dlq-{sink}.reasons"
+        with open(path, "ab") as fh:
+            fh.write(line.encode() + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def dead_letter_reasons(self, sink: str) -> list[DeadLetterReason]:
+        """Why the sink refused the dead-letter batches not replayed yet, oldest first (parked batches have none)."""
+        path = self.dir / f"dlq-{sink}.reasons"
+        if not path.exists():
+            return []
+        head = self.dead_letter_head(sink)
+        found: list[DeadLetterReason] = []
+        for raw in path.read_bytes().splitlines():
+            try:
+                item = json.loads(raw)
+                reason = DeadLetterReason(int(item["first"]), int(item["last"]), str(item["reason"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn last line after a crash: the batch itself is still in the queue
+            if reason.last > head:
+                found.append(reason)
+        return found
 
     def dead_letter_many(self, sink: str, batches: list[Batch]) -> None:
         """Append batches to the sink's dead-letter queue with one write and one fsync (before any cursor moves)."""
@@ -241,6 +279,7 @@ class Spool:
             rest = path.exists() and any(b.last > seq for _, _, b in read_frames(path))
         if not rest and path.exists():
             path.unlink()
+            (self.dir / f"dlq-{sink}.reasons").unlink(missing_ok=True)
             _fsync_dir(self.dir)
 
     def clear_dead_letters(self, sink: str, count: int) -> None:

@@ -14,15 +14,19 @@ from hooks.audit.taxonomy import make_event
 from hooks.audit.verify import Report, verify_lines
 from hooks.types import AuditEvent
 
-T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
+
+def recent(seconds_ago: float = 60.0) -> datetime:
+    """A moment just before now. Receivers compare timestamps with their clock (Loki refuses samples older than
+    7 days), so events are stamped relative to now, never with a written date: the suite must pass on any day."""
+    return datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=seconds_ago)
 
 
-def event(i: int, ts: datetime = T0) -> AuditEvent:
+def event(i: int, ts: datetime | None = None) -> AuditEvent:
     return make_event(
         "tool.executed",
         f"user-{i % 7}",
         {"tool": "shell", "call_id": f"call-{i}", "input": {"cmd": f"ls -la /tmp/{i}", "n": i}},
-        timestamp=ts,
+        timestamp=ts or recent(),
     )
 
 
@@ -42,7 +46,7 @@ def build_trail(
     """Canonical record lines for ``n_events`` events in flushes of ``batch``, one checkpoint per flush."""
     w = writer(keys)
     lines: list[bytes] = []
-    now = T0
+    now = recent(3600)
     batches = (n_events + batch - 1) // batch
     for b in range(batches):
         now += timedelta(seconds=5)

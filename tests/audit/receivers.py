@@ -23,7 +23,7 @@ import gzip
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +33,8 @@ from urllib.parse import parse_qs, urlparse
 LOKI_MAX_LINE = 256 * 1024
 LOKI_BURST = 6 * 1024 * 1024
 LOKI_MAX_LABELS = 15
+LOKI_MAX_AGE_NS = 7 * 86400 * 10**9  # reject_old_samples_max_age (168h)
+LOKI_MAX_FUTURE_NS = 600 * 10**9  # creation_grace_period (10m)
 HEC_MAX_CONTENT = 1_000_000
 DD_MAX_REQUEST = 5 * 1024 * 1024
 DD_MAX_ENTRIES = 1000
@@ -46,11 +48,14 @@ class State:
     script: list[int] = field(default_factory=list)
     retry_after: str | None = None
     busy: int = 0
+    """Splunk: answer this many event posts with 503 code 9 (server busy)."""
     refuse: int | None = None
     """While set, answer every request with this status (e.g. 400: the sink refuses for good, for a while)."""
     delay: float = 0.0
     """Seconds to sleep before answering each request (to make a replay slow enough to interrupt)."""
-    """Splunk: answer this many event posts with 503 code 9 (server busy)."""
+    now_ns: Callable[[], int] = time.time_ns
+    """The receiver's clock (epoch ns), which Loki's age rule compares with: a test may move it (e.g. to make a
+    batch look as if it waited in the spool longer than Loki keeps accepting samples)."""
     ack_after_polls: int = 1
     requests: list[tuple[str, int, int]] = field(default_factory=list)
     """(path, status, body bytes) of every request."""
@@ -120,7 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             streams = json.loads(raw)["streams"]
-            now = time.time_ns()
+            now = self.state.now_ns()
             lines = []
             for stream in streams:
                 if len(stream["stream"]) > LOKI_MAX_LABELS:
@@ -129,8 +134,11 @@ class _Handler(BaseHTTPRequestHandler):
                     ts, line = int(value[0]), value[1]
                     if not isinstance(line, str) or len(line.encode()) > LOKI_MAX_LINE:
                         raise ValueError("line too long")
-                    if ts < now - 7 * 86400 * 10**9 or ts > now + 600 * 10**9:
-                        raise ValueError("timestamp too old or too new")
+                    if ts < now - LOKI_MAX_AGE_NS:
+                        raise ValueError(f"entry has timestamp too old: {ts}, oldest acceptable timestamp is: "
+                                         f"{now - LOKI_MAX_AGE_NS}")  # fmt: skip
+                    if ts > now + LOKI_MAX_FUTURE_NS:
+                        raise ValueError(f"entry has timestamp too new: {ts}")
                     lines.append((ts, line))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             self._record("loki", 400, raw)

@@ -141,6 +141,7 @@ def test_sink_refusing_for_a_while_then_recovering_gets_everything_in_order(tmp_
         assert sink.close(timeout=30)
         assert sink.metrics["dlq_replayed"] >= 10
         assert sink.spool.dead_letters(shipper.name) == []
+        assert sink.spool.dead_letter_reasons(shipper.name) == []
     got = state.loki_lines if kind == "loki" else state.dd_messages
     lines = [line.encode() for line in got]
     _assert_once_in_order(lines)
@@ -159,3 +160,29 @@ def test_datadog_splits_at_1000_entries_and_survives_an_outage(tmp_path: Path) -
     lines = [m.encode() for m in state.dd_messages]
     _assert_once_in_order(lines)
     assert _verify(tmp_path, lines).ok
+
+
+def test_loki_refuses_a_batch_older_than_its_window_and_it_is_dead_lettered_with_the_reason(tmp_path: Path) -> None:
+    """A batch that waited in the spool longer than Loki accepts samples (7 days) is refused (400): it goes to the
+    dead-letter queue with Loki's answer as the reason, stays on disk whole, and nothing is reported delivered.
+    The receiver's clock is moved instead of writing a date, so this holds on any day the suite runs."""
+    new_keys(tmp_path)
+    eight_days = 8 * 86400 * 10**9
+    with receiver(State(now_ns=lambda: time.time_ns() + eight_days)) as (url, state):
+        shipper = LokiShipper(url)
+        sink = TamperEvidentAuditSink(tmp_path / "keys", tmp_path / "spool", [shipper], retry=FAST, flush_events=50,
+                                      flush_interval=0.05)  # fmt: skip
+        for i in range(120):
+            sink.emit(event(i))
+        assert not sink.close(timeout=0.5)  # refused for good: kept, not reported as delivered
+    assert state.loki_lines == []
+    assert sink.metrics["dead_lettered"] == 1
+    reasons = sink.spool.dead_letter_reasons(shipper.name)
+    assert len(reasons) == 1
+    assert reasons[0].first == 0
+    assert "HTTP 400" in reasons[0].reason and "timestamp too old" in reasons[0].reason
+    # Nothing lost: the refused batch and every batch parked behind it hold all 120 events and the checkpoints.
+    parked = [line for batch in sink.spool.dead_letters(shipper.name) for line in batch.lines]
+    _assert_once_in_order(parked)
+    assert sum(not is_checkpoint(line) for line in parked) == 120
+    assert _verify(tmp_path, parked).ok

@@ -14,7 +14,7 @@ from hooks.audit.shippers.file import FileShipper
 from hooks.audit.shippers.syslog import SyslogShipper, format_message
 from hooks.audit.sink import TamperEvidentAuditSink
 from hooks.audit.verify import verify_lines
-from tests.audit.helpers import build_trail, event, new_keys
+from tests.audit.helpers import build_trail, event, new_keys, record
 from tests.audit.rsyslog import available, free_port, rsyslog
 
 
@@ -22,7 +22,9 @@ def test_rfc5424_header(tmp_path: Path) -> None:
     keys = new_keys(tmp_path)
     line = build_trail(keys, 1)[0]
     msg = format_message(line, "host-1", procid="42")
-    assert msg.startswith(b"<110>1 2026-11-24T12:00:05.000000Z host-1 bakerst-audit 42 tool.executed ")
+    ts = record(line)["ts"]
+    assert ts.endswith("Z") and len(ts) == len("2026-11-24T12:00:05.000000Z")  # RFC 5424 TIMESTAMP, UTC, microseconds
+    assert msg.startswith(f"<110>1 {ts} host-1 bakerst-audit 42 tool.executed ".encode())
     assert b'[audit@32473 seq="0"] {' in msg
     assert msg.endswith(line)
     checkpoint = build_trail(keys, 1)[-1]

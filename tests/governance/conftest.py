@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Coroutine, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +17,7 @@ import pytest
 
 from hooks.governance.backends.memory import MemoryBackend
 from hooks.governance.clock import ManualClock
+from tests.governance.helpers import moment
 
 T = TypeVar("T")
 WATCHDOG_S = 30
@@ -98,12 +99,14 @@ def redis_url(redis_server: RedisServer) -> str:
     return redis_server.url
 
 
-START = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
+def start() -> datetime:
+    """Where the injected clock starts: 24 November next year, 12:00 UTC (see ``moment``)."""
+    return moment(11, 24, 12)
 
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock(START)
+    return ManualClock(start())
 
 
 BACKENDS = [pytest.param("memory", id="memory"), pytest.param("redis", id="redis", marks=pytest.mark.server)]
@@ -127,6 +130,15 @@ async def open_backend(kind: str, clock: ManualClock, url: str | None) -> AsyncI
 
     assert url is not None
     backend = RedisBackend.from_url(url, clock)
+    seconds, micros = await backend.client.time()
+    redis_now = datetime.fromtimestamp(seconds + micros / 1e6, UTC)
+    if clock.now() < redis_now - timedelta(days=1):
+        await backend.aclose()
+        pytest.fail(
+            f"the injected clock ({clock.now().isoformat()}) is in Redis's past ({redis_now.isoformat()}). Redis "
+            "applies counter expiry (PEXPIREAT) on its own clock, so such a test passes only until its written "
+            "date plus 35 days. Place test moments with tests.governance.helpers.moment()."
+        )
     try:
         yield backend
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +13,24 @@ from hooks.governance.budget import BudgetBackend, BudgetGovernor
 from hooks.governance.clock import ManualClock
 from hooks.governance.config import BudgetSettings
 from hooks.governance.pricing import PriceTable
+
+
+@functools.cache
+def next_year() -> int:
+    """The calendar year after the current one (fixed at first use, so a run across New Year stays consistent):
+    dates in tests are placed there, never written out."""
+    return datetime.now(UTC).year + 1
+
+
+def moment(month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    """That calendar moment (UTC) next year.
+
+    Counters in Redis expire at an absolute time (``PEXPIREAT``, period end + 35 days) that Redis applies on its
+    own clock, so an injected clock must never sit in Redis's past: a test pinned to a written date would pass
+    until that date plus 35 days and fail every day after. A moment next year keeps the calendar position a test
+    needs (23:59:59, the last day of a month or year) on any day the suite runs."""
+    return datetime(next_year(), month, day, hour, minute, second, tzinfo=UTC)
+
 
 # USD per million tokens. big -> mid -> small, each cheaper.
 PRICES: dict[str, dict[str, Any]] = {

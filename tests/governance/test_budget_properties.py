@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hooks.governance.backends.memory import MemoryBackend
 from hooks.governance.budget import Reservation
 from hooks.governance.clock import ManualClock
-from tests.governance.conftest import START, run
+from tests.governance.conftest import run, start
 from tests.governance.helpers import governor
 
 LIMIT = 100_000  # $0.10
@@ -37,7 +37,7 @@ def test_spend_is_always_the_sum_of_what_each_call_owes(sequence: list[tuple[str
     """
 
     async def main() -> None:
-        clock = ManualClock(START)
+        clock = ManualClock(start())
         gov = governor(MemoryBackend(clock), clock, daily_usd="0.1", reservation_ttl_seconds=60)
         open_: list[Reservation] = []
         owed: dict[str, int] = {}
@@ -69,7 +69,7 @@ def test_spend_is_always_the_sum_of_what_each_call_owes(sequence: list[tuple[str
 
 
 def test_threads_with_their_own_event_loops_share_one_budget() -> None:
-    clock = ManualClock(START)
+    clock = ManualClock(start())
     gov = governor(MemoryBackend(clock), clock, daily_usd="1")
     admitted: list[int] = []
     lock = threading.Lock()

@@ -11,7 +11,7 @@ from hooks.governance.budget import Refusal, Reservation
 from hooks.governance.clock import ManualClock
 from hooks.governance.periods import Period, period_end, period_key, period_start, seconds_until
 from tests.governance.conftest import open_backend, run
-from tests.governance.helpers import governor
+from tests.governance.helpers import governor, moment, next_year
 
 BIG_CALL = 18_000
 
@@ -50,7 +50,7 @@ def test_seconds_until_rounds_up_and_is_at_least_one() -> None:
 
 
 def test_daily_budget_exhausted_at_235959_is_available_at_midnight(backend_kind: str, url_for: str | None) -> None:
-    clock = ManualClock(datetime(2026, 11, 24, 23, 59, 59, tzinfo=UTC))
+    clock = ManualClock(moment(11, 24, 23, 59, 59))
 
     async def main() -> tuple[Reservation | Refusal, Reservation | Refusal, dict[str, int], dict[str, int]]:
         async with open_backend(backend_kind, clock, url_for) as backend:
@@ -58,11 +58,11 @@ def test_daily_budget_exhausted_at_235959_is_available_at_midnight(backend_kind:
             first = await gov.reserve("a", "big", 1000, 1000)
             assert isinstance(first, Reservation)
             refused = await gov.reserve("a", "big", 1000, 1000)
-            clock.set(datetime(2026, 11, 25, tzinfo=UTC))
+            clock.set(moment(11, 25))
             admitted = await gov.reserve("a", "big", 1000, 1000)
             # The reservation from 23:59:59 settles into the day it was made in, not into the new one.
             await gov.settle(first, {"input_tokens": 1000, "output_tokens": 0})
-            return refused, admitted, await gov.spent(now=datetime(2026, 11, 24, 12, tzinfo=UTC)), await gov.spent()
+            return refused, admitted, await gov.spent(now=moment(11, 24, 12)), await gov.spent()
 
     refused, admitted, yesterday, today = run(main())
     assert isinstance(refused, Refusal) and refused.retry_after == 1
@@ -74,7 +74,7 @@ def test_daily_budget_exhausted_at_235959_is_available_at_midnight(backend_kind:
 
 
 def test_monthly_budget_rolls_over_at_the_first_of_the_month(backend_kind: str, url_for: str | None) -> None:
-    clock = ManualClock(datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC))
+    clock = ManualClock(moment(12, 31, 23, 59, 59))
 
     async def main() -> tuple[Reservation | Refusal, Reservation | Refusal]:
         async with open_backend(backend_kind, clock, url_for) as backend:
@@ -88,11 +88,12 @@ def test_monthly_budget_rolls_over_at_the_first_of_the_month(backend_kind: str, 
     assert isinstance(refused, Refusal) and refused.retry_after == 1
     assert [c.period for c in refused.blocked] == [Period.MONTH]
     assert isinstance(admitted, Reservation)
-    assert admitted.counters[0].period_key in {"2027-01-01", "2027-01"}
+    new_year = next_year() + 1
+    assert admitted.counters[0].period_key in {f"{new_year}-01-01", f"{new_year}-01"}
 
 
 def test_retry_after_waits_for_the_latest_blocking_boundary() -> None:
-    clock = ManualClock(datetime(2026, 11, 30, 18, 0, 0, tzinfo=UTC))
+    clock = ManualClock(moment(11, 30, 18))
 
     async def main() -> Reservation | Refusal:
         gov = governor(MemoryBackend(clock), clock, daily_usd="0.02", monthly_usd="0.02")
@@ -102,11 +103,11 @@ def test_retry_after_waits_for_the_latest_blocking_boundary() -> None:
     refused = run(main())
     assert isinstance(refused, Refusal)
     assert {c.period for c in refused.blocked} == {Period.DAY, Period.MONTH}
-    assert refused.retry_after == 6 * 3600  # both end at 2026-12-01T00:00Z
+    assert refused.retry_after == 6 * 3600  # both end at 1 December, 00:00Z
 
 
 def test_retry_after_for_the_monthly_budget_mid_month() -> None:
-    clock = ManualClock(datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC))
+    clock = ManualClock(moment(11, 24, 12))
 
     async def main() -> Reservation | Refusal:
         gov = governor(MemoryBackend(clock), clock, daily_usd="10", monthly_usd="0.02")
@@ -115,4 +116,4 @@ def test_retry_after_for_the_monthly_budget_mid_month() -> None:
 
     refused = run(main())
     assert isinstance(refused, Refusal)
-    assert refused.retry_after == int((datetime(2026, 12, 1, tzinfo=UTC) - clock.now()).total_seconds())
+    assert refused.retry_after == int((moment(12, 1) - clock.now()).total_seconds())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from hooks.governance.backends.memory import MemoryBackend
 from hooks.governance.clock import ManualClock
 from hooks.governance.router import BudgetExhaustedError, ModelRouter
 from tests.governance.conftest import run
-from tests.governance.helpers import governor
+from tests.governance.helpers import governor, moment
 
 # 1000 + 1000 tokens: big $0.018, mid $0.006, small $0.0015.
 
@@ -38,7 +37,7 @@ def test_downgrades_along_the_chain_and_emits_fallback(clock: ManualClock) -> No
     assert [(e.detail["from_model"], e.detail["to_model"]) for e in fallbacks] == [("big", "mid"), ("big", "mid")]
     assert fallbacks[0].detail["over_budget"] == ["global/day"]
     assert caught.value.status == 503
-    assert caught.value.retry_after == int((datetime(2026, 11, 25, tzinfo=UTC) - clock.now()).total_seconds())
+    assert caught.value.retry_after == int((moment(11, 25) - clock.now()).total_seconds())
     assert ("Retry-After", str(caught.value.retry_after)) in caught.value.headers()
     assert sink.actions()[-1] in {"llm.budget_exceeded", "llm.budget_alert"}
     assert "llm.budget_exceeded" in sink.actions()
