@@ -122,7 +122,7 @@ class GuardrailConfig(_Strict):
     tool_prefixes: dict[str, ToolPolicy] = Field(
         default_factory=dict,
         description="Policies for tools not listed in `tools`, by name prefix (the longest matching prefix wins; "
-        "`\"\"` matches every name): extension (MCP) tools that are not known in advance. No match: blocked.",
+        '`""` matches every name): extension (MCP) tools that are not known in advance. No match: blocked.',
     )
     block_level: RiskLevel = Field(default="critical", description="Calls at or above this risk are refused.")
     injection: InjectionConfig = Field(default_factory=InjectionConfig)

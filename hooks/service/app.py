@@ -117,7 +117,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    out = {code: _ERRORS[code] for code in (400, 401, 413, 422)}
+    out: dict[int | str, dict[str, Any]] = {code: _ERRORS[code] for code in (400, 401, 413, 422)}
     for code in codes:
         out[code] = _ERRORS.get(code) or {"model": ErrorBody}
     return out
@@ -392,9 +392,7 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
     async def list_pending(_: AnyAuth) -> ApprovalList:
         return ApprovalList(approvals=[Approval.of(r) for r in await rt().approvals.pending()])
 
-    @app.get(
-        "/v1/approvals/{approval_id}", response_model=Approval, responses=_responses(404), summary="One request"
-    )
+    @app.get("/v1/approvals/{approval_id}", response_model=Approval, responses=_responses(404), summary="One request")
     async def get_one(approval_id: str, _: AnyAuth) -> Approval:
         return await _get(approval_id)
 
@@ -480,8 +478,9 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
         m.audit_queue_depth.set(runtime.sink.queue_depth())
         for name, value in dict(runtime.sink.metrics).items():
             m.audit_sink.labels(name).set(value)
+        spool = runtime.sink.spool
         for shipper in runtime.sink.shippers:
-            count = await asyncio.to_thread(lambda s=shipper.name: len(runtime.sink.spool.dead_letters(s)))
+            count = len(await asyncio.to_thread(spool.dead_letters, shipper.name))
             m.audit_dlq_batches.labels(shipper.name).set(count)
         governor = runtime.governance.governor
         with contextlib.suppress(Exception):  # a store that is down shows in /readyz, not as a scrape failure

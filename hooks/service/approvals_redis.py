@@ -174,10 +174,11 @@ class RedisApprovalStore:
             await self._expire_due(_text(due))
         out: list[ApprovalRequest] = []
         for raw_id in await self._redis.zrangebyscore(self._pending_key, now_ms, "+inf"):
+            approval_id = _text(raw_id)
             try:
-                request, _ = await self._load(_text(raw_id))
+                request, _ = await self._load(approval_id)
             except UnknownApprovalError:  # its hash expired: drop it from the index
-                await self._redis.zrem(self._pending_key, raw_id)
+                await self._redis.zrem(self._pending_key, approval_id)
                 continue
             if request.status == "pending":
                 out.append(request)

@@ -104,8 +104,9 @@ class Service:
         app = app_from_config(config, ENV)
         self.port = free_port()
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
-                           timeout_graceful_shutdown=1)  # fmt: skip
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+            )
         )
         self.thread = threading.Thread(target=self.server.run, name="hooks-service", daemon=True)
         self.thread.start()

@@ -89,8 +89,12 @@ def test_without_prefixes_unknown_tools_stay_blocked(policy: GuardrailConfig) ->
 
 def test_the_longest_prefix_wins() -> None:
     config = GuardrailConfig.model_validate(
-        {"tool_prefixes": {"": {"risk": "medium", "schema": {"type": "object"}},
-                           "github_": {"risk": "high", "schema": {"type": "object"}}}}  # fmt: skip
+        {
+            "tool_prefixes": {
+                "": {"risk": "medium", "schema": {"type": "object"}},
+                "github_": {"risk": "high", "schema": {"type": "object"}},
+            }
+        }
     )
     assert config.policy_for("github_delete_repo") is config.tool_prefixes["github_"]
     assert config.policy_for("slack_post") is config.tool_prefixes[""]

@@ -43,7 +43,7 @@ def test_unknown_keys_in_the_config_are_named(tmp_path: Path) -> None:
     with pytest.raises(ServiceConfigError, match=r"service\.colour"):
         load_service_config(path, env={})
     path.write_text("service: {auditKeys: k, auth: {applicationTokenEnv: A}}\nguardrails: missing.yaml\n")
-    with pytest.raises(ServiceConfigError, match="missing.yaml"):
+    with pytest.raises(ServiceConfigError, match=r"missing\.yaml"):
         load_service_config(path, env={})
 
 
