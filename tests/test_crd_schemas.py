@@ -559,6 +559,8 @@ def test_known_kinds_are_exactly_the_served_versions() -> None:
         ("external-secrets.io/v1", "ClusterSecretStore"),
         ("external-secrets.io/v1", "SecretStore"),
         ("external-secrets.io/v1", "ExternalSecret"),
+        ("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy"),
+        ("policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy"),
     }
 
 
