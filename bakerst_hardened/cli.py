@@ -8,6 +8,10 @@ Subcommands:
       Run the real guardrail chain over a labelled file: recall, false-positive rate, latency.
   audit keygen|emit|verify
       Key material, emitting through the real tamper-evident sink, and verifying an exported trail.
+  hooks serve --config FILE [--host H] [--port P]
+      The hooks over HTTP (guardrails, audit, LLM admission, approvals) for the brain; see README.
+  hooks openapi [--out FILE]
+      Print (or write) the service's OpenAPI document (checked in as docs/hooks-openapi.json).
 """
 
 from __future__ import annotations
@@ -94,6 +98,22 @@ def _parser() -> argparse.ArgumentParser:
     from bakerst_hardened import audit_cli
 
     audit_cli.register(sub)
+
+    hooks = sub.add_parser("hooks", help="the hooks service (HTTP API for the brain)").add_subparsers(
+        dest="hooks_command", required=True
+    )
+    serve = hooks.add_parser(
+        "serve",
+        help="serve the hooks API (FastAPI on uvicorn)",
+        description="Builds the real guardrail chain, tamper-evident audit sink and governance from one config "
+        "file (the HooksRuntime ConfigMap's documents, inline or by path) and serves them. Refuses to start, "
+        "naming them, when the token variables the config names are unset.",
+    )
+    serve.add_argument("--config", required=True, type=Path, help="hooks service config (e.g. docs/hooks.example.yaml)")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8787, help="port (default 8787)")
+    openapi = hooks.add_parser("openapi", help="print the service's OpenAPI document")
+    openapi.add_argument("--out", type=Path, help="write it here instead of stdout")
     return parser
 
 
@@ -241,12 +261,33 @@ def _guardrails_eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _hooks(args: argparse.Namespace) -> int:
+    from hooks.service.config import ServiceConfigError
+    from hooks.service.serve import offline_openapi, serve
+
+    if args.hooks_command == "openapi":
+        document = offline_openapi()
+        if args.out:
+            args.out.write_text(document, encoding="utf-8")
+        else:
+            sys.stdout.write(document)
+        return EXIT_OK
+    try:
+        serve(args.config, args.host, args.port)
+    except ServiceConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "render":
         return _render(args)
     if args.command == "guardrails" and args.guardrails_command == "eval":
         return _guardrails_eval(args)
+    if args.command == "hooks":
+        return _hooks(args)
     if args.command == "audit":
         from bakerst_hardened import audit_cli
 

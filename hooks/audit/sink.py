@@ -115,6 +115,11 @@ class TamperEvidentAuditSink:
         if full:
             log.error("audit queue full (%d events): event %s dropped and counted", self.queue_max, event.action)
 
+    def queue_depth(self) -> int:
+        """Events emitted and not yet chained and spooled (for metrics)."""
+        with self._lock:
+            return len(self._buf)
+
     # -- control --
 
     def flush(self, timeout: float | None = None) -> bool:

@@ -30,9 +30,39 @@ def _f(kind: type, required: bool = True) -> Field:
     return Field(kind, required)
 
 
+ORIGIN_APP = "app"
+"""``detail.origin`` of an event the application reported itself (through the hooks service), not the hooks."""
+
+_REPORTED_EXTRAS: dict[str, Field] = {
+    "origin": _f(_STR, False),
+    "reported_at": _f(_STR, False),
+    "extra": _f(_MAP, False),
+    "problems": _f(_LIST, False),
+}
+"""Optional on the actions an application reports: who reported it, its own timestamp, its unmapped fields and
+what did not fit the taxonomy."""
+
+APP_REQUIRED: dict[str, frozenset[str]] = {
+    "tool.blocked": frozenset({"tool"}),
+    "tool.executed": frozenset({"tool"}),
+    "auth.rejected": frozenset(),
+}
+"""For an event with ``detail.origin == "app"``: the only required fields. The application knows less than the
+chain does (upstream Baker Street sends ``{tool, reason}`` for a block, ``{tool, jobId}`` for an execution and
+``{path, reason}`` for a refused token), and an application's record is kept rather than refused."""
+
+REPORTED_ACTIONS = tuple(f"{category}.reported" for category in ("auth", "tool", "secret", "admin", "llm"))
+"""Catch-all per category: an application-reported event that fits no schema, kept whole with its problems named."""
+
 SCHEMAS: dict[str, dict[str, Field]] = {
     "auth.success": {"method": _f(_STR), "subject": _f(_STR), "source_ip": _f(_STR, False)},
-    "auth.rejected": {"method": _f(_STR), "reason": _f(_STR), "source_ip": _f(_STR, False)},
+    "auth.rejected": {
+        "method": _f(_STR),
+        "reason": _f(_STR),
+        "source_ip": _f(_STR, False),
+        "path": _f(_STR, False),
+        **_REPORTED_EXTRAS,
+    },
     "auth.token_rotated": {"token_id": _f(_STR), "expires_at": _f(_STR, False)},
     # tool.* -- emitted by hooks.guardrails.GuardrailChain (inputs sanitized, cut to a bounded size)
     "tool.executed": {
@@ -42,6 +72,8 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "conversation_id": _f(_STR, False),
         "duration_us": _f(_INT, False),
         "redactions": _f(_MAP, False),
+        "job_id": _f(_STR, False),
+        **_REPORTED_EXTRAS,
     },
     "tool.blocked": {
         "tool": _f(_STR),
@@ -52,6 +84,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "conversation_id": _f(_STR, False),
         "phase": _f(_STR, False),
         "evidence": _f(_STR, False),
+        **_REPORTED_EXTRAS,
     },
     "tool.error": {
         "tool": _f(_STR),
@@ -79,6 +112,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "approver": _f(_STR),
         "tool": _f(_STR, False),
         "conversation_id": _f(_STR, False),
+        "comment": _f(_STR, False),
     },
     "tool.approval_denied": {
         "call_id": _f(_STR),
@@ -87,6 +121,16 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "reason": _f(_STR),
         "tool": _f(_STR, False),
         "conversation_id": _f(_STR, False),
+        "comment": _f(_STR, False),
+    },
+    "tool.approval_decided": {
+        "approval_id": _f(_STR),
+        "approver": _f(_STR),
+        "decision": _f(_STR),
+        "tool": _f(_STR),
+        "requester": _f(_STR),
+        "conversation_id": _f(_STR, False),
+        "comment": _f(_STR, False),
     },
     "tool.approval_expired": {
         "call_id": _f(_STR),
@@ -157,6 +201,16 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "path": _f(_STR, False),
         "reservation_id": _f(_STR, False),
     },
+    **{
+        action: {
+            "action": _f(_STR),
+            "origin": _f(_STR),
+            "problems": _f(_LIST),
+            "reported": _f(_MAP),
+            "reported_at": _f(_STR, False),
+        }
+        for action in REPORTED_ACTIONS
+    },
 }
 """Detail schema per action. The category is the action's prefix."""
 
@@ -176,9 +230,10 @@ def validate(event: AuditEvent) -> None:
         raise SchemaError(f"{event.action}: category {event.category!r} does not match the action")
     if not event.actor:
         raise SchemaError(f"{event.action}: actor is empty")
+    relaxed = APP_REQUIRED.get(event.action) if event.detail.get("origin") == ORIGIN_APP else None
     for name, spec in schema.items():
         if name not in event.detail:
-            if spec.required:
+            if spec.required and (relaxed is None or name in relaxed):
                 raise SchemaError(f"{event.action}: detail.{name} is required")
             continue
         value = event.detail[name]
@@ -196,7 +251,7 @@ def identity(value: Any) -> Any:
     return value
 
 
-SANITIZED_FIELDS = frozenset({"input", "reason", "error", "old", "new", "purpose"})
+SANITIZED_FIELDS = frozenset({"input", "reason", "error", "old", "new", "purpose", "comment", "reported", "extra"})
 """Free-form detail fields that can carry user or tool input: these go through the sanitizer before the MAC."""
 
 

@@ -1,7 +1,8 @@
 """Human-in-the-loop approvals: an in-process store of requests that a person approves or denies.
 
-A request is held until decided; an undecided request expires, and expiry means deny. The HTTP API and
-UI that let a person decide come later; they call ``decide``.
+A request is held until decided; an undecided request expires, and expiry means deny. The chain talks to a store
+through :class:`ApprovalBackend` (``submit`` and ``wait``, both async), so a shared store (the hooks service's
+Redis store) can stand in for this one; the HTTP API lets a person decide (``hooks.service``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from hooks.types import utc_now
 
@@ -35,6 +36,30 @@ class ApprovalRequest:
     status: Status = "pending"
     decided_by: str | None = None
     decided_at: datetime | None = None
+    comment: str | None = None
+    """The approver's comment (required when denying through the HTTP API)."""
+
+
+class ApprovalBackend(Protocol):
+    """What the guardrail chain needs from an approval store."""
+
+    async def submit(
+        self,
+        *,
+        tool: str,
+        tool_input: Mapping[str, Any],
+        requester: str,
+        conversation_id: str,
+        reason: str,
+        risk: str,
+        ttl_seconds: float,
+    ) -> ApprovalRequest:
+        """Record a request (or return the identical one already waiting) and return it."""
+        ...
+
+    async def wait(self, approval_id: str) -> ApprovalRequest:
+        """Until decided or expired (expired is final: deny)."""
+        ...
 
 
 class UnknownApprovalError(KeyError):
@@ -79,6 +104,27 @@ class ApprovalStore:
         )
         self._entries[request.id] = _Entry(request)
         return request
+
+    async def submit(
+        self,
+        *,
+        tool: str,
+        tool_input: Mapping[str, Any],
+        requester: str,
+        conversation_id: str,
+        reason: str,
+        risk: str,
+        ttl_seconds: float,
+    ) -> ApprovalRequest:
+        return self.create(
+            tool=tool,
+            tool_input=tool_input,
+            requester=requester,
+            conversation_id=conversation_id,
+            reason=reason,
+            risk=risk,
+            ttl_seconds=ttl_seconds,
+        )
 
     def get(self, approval_id: str) -> ApprovalRequest:
         entry = self._entries.get(approval_id)

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from hooks.guardrails.approvals import ApprovalStore
+from hooks.guardrails.approvals import ApprovalBackend, ApprovalStore
 from hooks.guardrails.checks.base import ALLOW, Verdict
 from hooks.guardrails.checks.injection import InjectionCheck
 from hooks.guardrails.checks.risk import RiskCheck
@@ -83,11 +83,13 @@ class GuardrailChain:
         *,
         audit: AuditSink,
         approvals: ApprovalStore | None = None,
+        approval_backend: ApprovalBackend | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.config = config
         self._audit = audit
         self.approvals = approvals if approvals is not None else ApprovalStore()
+        self._approval_backend: ApprovalBackend = approval_backend if approval_backend is not None else self.approvals
         self._clock = clock
         self.memory = ConversationMemory(
             max_conversations=config.limits.conversations, max_chars=config.provenance.memory_chars
@@ -99,7 +101,7 @@ class GuardrailChain:
             if name == "injection":
                 self._before.append((name, self._injection.check_input))
             elif name == "schema":
-                self._before.append((name, SchemaCheck(config.tools).check_input))
+                self._before.append((name, SchemaCheck(config.tools, config.tool_prefixes).check_input))
             elif name == "risk":
                 self._before.append((name, RiskCheck(config, self.memory).check_input))
         self._starts: OrderedDict[str, float] = OrderedDict()
@@ -127,7 +129,7 @@ class GuardrailChain:
                 return self._block(ctx, verdict.rule, verdict.reason, score=score)
             if verdict.action == "review" and review is None:
                 review = verdict
-        policy = self.config.tools.get(ctx.tool_name)
+        policy = self.config.policy_for(ctx.tool_name)
         if review is None and policy is not None and policy.requires_approval:
             review = Verdict("review", rule="approval.required", reason="the tool requires approval", risk=policy.risk)
         if review is not None:
@@ -150,15 +152,18 @@ class GuardrailChain:
             sanitized, _ = self.sanitizer.sanitize_value(dict(ctx.tool_input))
         except Exception as exc:  # an approver must never see an unsanitized input: refuse instead
             return self._error(ctx, "approval", "approval.error", f"{type(exc).__name__}: {exc}")
-        request = self.approvals.create(
-            tool=ctx.tool_name,
-            tool_input=sanitized if isinstance(sanitized, dict) else {"input": sanitized},
-            requester=ctx.user_id,
-            conversation_id=ctx.conversation_id,
-            reason=review.reason,
-            risk=review.risk,
-            ttl_seconds=self.config.approval.timeout_seconds,
-        )
+        try:
+            request = await self._approval_backend.submit(
+                tool=ctx.tool_name,
+                tool_input=sanitized if isinstance(sanitized, dict) else {"input": sanitized},
+                requester=ctx.user_id,
+                conversation_id=ctx.conversation_id,
+                reason=review.reason,
+                risk=review.risk,
+                ttl_seconds=self.config.approval.timeout_seconds,
+            )
+        except Exception as exc:  # a store that cannot record the request: nobody can approve it, so refuse
+            return self._error(ctx, "approval", "approval.error", f"{type(exc).__name__}: {exc}")
         self._emit(
             ctx,
             "tool.approval_requested",
@@ -169,9 +174,15 @@ class GuardrailChain:
             expires_at=request.expires_at.isoformat(),
             input=self._audit_input(ctx),
         )
-        decided = await self.approvals.wait(request.id)
+        try:
+            decided = await self._approval_backend.wait(request.id)
+        except Exception as exc:  # the store failed while we waited: no decision is a deny
+            return self._error(ctx, "approval", "approval.error", f"{type(exc).__name__}: {exc}")
+        comment = {"comment": decided.comment} if decided.comment else {}
         if decided.status == "approved":
-            self._emit(ctx, "tool.approval_granted", approval_id=request.id, approver=decided.decided_by or "")
+            self._emit(
+                ctx, "tool.approval_granted", approval_id=request.id, approver=decided.decided_by or "", **comment
+            )
             self._started(ctx)
             return GuardrailResult(allow=True, rule=review.rule, approval_id=request.id)
         why = "no decision before the request expired" if decided.status == "expired" else "an approver denied it"
@@ -179,7 +190,12 @@ class GuardrailChain:
             self._emit(ctx, "tool.approval_expired", approval_id=request.id)
         else:
             self._emit(
-                ctx, "tool.approval_denied", approval_id=request.id, approver=decided.decided_by or "", reason=why
+                ctx,
+                "tool.approval_denied",
+                approval_id=request.id,
+                approver=decided.decided_by or "",
+                reason=why,
+                **comment,
             )
         return self._block(ctx, f"approval.{decided.status}", f"{why} ({review.reason})", approval_id=request.id)
 

@@ -119,6 +119,11 @@ class GuardrailConfig(_Strict):
 
     checks: list[CheckName] = Field(default_factory=lambda: list(DEFAULT_CHECKS))
     tools: dict[str, ToolPolicy] = Field(default_factory=dict, description="Registered tools; others are blocked.")
+    tool_prefixes: dict[str, ToolPolicy] = Field(
+        default_factory=dict,
+        description="Policies for tools not listed in `tools`, by name prefix (the longest matching prefix wins; "
+        '`""` matches every name): extension (MCP) tools that are not known in advance. No match: blocked.',
+    )
     block_level: RiskLevel = Field(default="critical", description="Calls at or above this risk are refused.")
     injection: InjectionConfig = Field(default_factory=InjectionConfig)
     sanitizer: SanitizerConfig = Field(default_factory=SanitizerConfig)
@@ -136,6 +141,22 @@ class GuardrailConfig(_Strict):
         if len(set(self.checks)) != len(self.checks):
             raise ValueError("checks lists a check twice")
         return self
+
+    def policy_for(self, tool: str) -> ToolPolicy | None:
+        """The tool's own policy, else the policy of the longest prefix of its name, else None (blocked)."""
+        policy = self.tools.get(tool)
+        if policy is not None:
+            return policy
+        return prefix_policy(self.tool_prefixes, tool)[1]
+
+
+def prefix_policy(prefixes: dict[str, ToolPolicy], tool: str) -> tuple[str | None, ToolPolicy | None]:
+    """``(prefix, policy)`` of the longest prefix of ``tool`` in ``prefixes``, or ``(None, None)``."""
+    best: str | None = None
+    for prefix in prefixes:
+        if tool.startswith(prefix) and (best is None or len(prefix) > len(best)):
+            best = prefix
+    return (best, prefixes[best]) if best is not None else (None, None)
 
 
 class GuardrailConfigError(ValueError):

@@ -27,9 +27,10 @@ class RiskCheck:
     def __init__(self, config: GuardrailConfig, memory: ConversationMemory) -> None:
         self._config = config
         self._memory = memory
+        policies = [*config.tools.values(), *config.tool_prefixes.values()]
         self._patterns = {
-            (tool, i): re.compile(rule.pattern)
-            for tool, policy in config.tools.items()
+            (id(policy), i): re.compile(rule.pattern)
+            for policy in policies
             for i, rule in enumerate(policy.argument_rules)
         }
 
@@ -41,7 +42,7 @@ class RiskCheck:
             value = ctx.tool_input.get(rule.argument)
             if value is None:
                 continue
-            pattern = self._patterns[(ctx.tool_name, i)]
+            pattern = self._patterns[(id(policy), i)]
             if any(pattern.search(text) for text in iter_strings(value, max_depth=8)):
                 level = _max(level, rule.level)
                 reasons.append(f"{rule.argument}: {rule.reason}")
@@ -64,7 +65,7 @@ class RiskCheck:
         return level, reasons
 
     def check_input(self, ctx: GuardrailContext) -> Verdict:
-        policy = self._config.tools.get(ctx.tool_name)
+        policy = self._config.policy_for(ctx.tool_name)
         if policy is None:
             return Verdict("block", rule="unknown-tool", reason=f"tool {ctx.tool_name!r} is not registered")
         level, reasons = self.assess(ctx, policy)

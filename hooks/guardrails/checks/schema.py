@@ -13,7 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from hooks.guardrails.checks.base import ALLOW, Verdict
-from hooks.guardrails.config import ToolPolicy
+from hooks.guardrails.config import ToolPolicy, prefix_policy
 from hooks.types import GuardrailContext
 
 _SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
@@ -60,18 +60,28 @@ class SchemaCheck:
 
     name = "schema"
 
-    def __init__(self, tools: Mapping[str, ToolPolicy]) -> None:
+    def __init__(self, tools: Mapping[str, ToolPolicy], prefixes: Mapping[str, ToolPolicy] | None = None) -> None:
         self._validators = {
             name: Draft202012Validator(strict_schema(policy.json_schema))
             for name, policy in tools.items()
             if policy.json_schema is not None
         }
         self._tools = set(tools)
+        self._prefixes = dict(prefixes or {})
+        self._prefix_validators = {
+            prefix: Draft202012Validator(strict_schema(policy.json_schema))
+            for prefix, policy in self._prefixes.items()
+            if policy.json_schema is not None
+        }
 
     def check_input(self, ctx: GuardrailContext) -> Verdict:
         if ctx.tool_name not in self._tools:
-            return Verdict("block", rule="unknown-tool", reason=f"tool {ctx.tool_name!r} is not registered")
-        validator = self._validators.get(ctx.tool_name)
+            prefix, _ = prefix_policy(self._prefixes, ctx.tool_name)
+            if prefix is None:
+                return Verdict("block", rule="unknown-tool", reason=f"tool {ctx.tool_name!r} is not registered")
+            validator = self._prefix_validators.get(prefix)
+        else:
+            validator = self._validators.get(ctx.tool_name)
         if validator is None:
             return Verdict(
                 "block", rule="schema.missing", reason=f"tool {ctx.tool_name!r} has no schema registered; add one"
