@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,10 @@ from hooks.audit.shippers.splunk import SplunkHecShipper
 from hooks.audit.sink import TamperEvidentAuditSink
 from hooks.audit.verify import Report, verify_lines
 from hooks.types import AuditEvent
-from tests.audit.helpers import event as event_at
-from tests.audit.helpers import is_checkpoint, new_keys, record
+from tests.audit.helpers import event, is_checkpoint, new_keys, record
 from tests.audit.receivers import HEC_MAX_CONTENT, State, receiver
 
 FAST = RetryPolicy(initial=0.001, cap=0.01)
-RECENT = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
-
-
-def event(i: int) -> AuditEvent:
-    """Stamped relative to now, not on a fixed date: Loki (and its receiver here) refuses entries over a week old."""
-    return event_at(i, RECENT)
 
 
 def _run(tmp: Path, shipper: Shipper, events: list[AuditEvent], **kwargs: object) -> TamperEvidentAuditSink:
