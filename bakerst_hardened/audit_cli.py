@@ -1,4 +1,4 @@
-"""``bakerst-hardened audit``: keygen, emit (JSON lines on stdin through the real sink) and verify.
+"""``bakerst-hardened audit``: keygen, install-writer, emit (JSON lines on stdin through the real sink), verify.
 
 Wired into ``bakerst_hardened.cli`` with ``register(subparsers)`` and dispatched with ``run(args)``.
 Exit codes: 0 ok / intact trail, 1 findings or undelivered events, 2 bad input.
@@ -29,6 +29,16 @@ def register(subparsers: Any) -> None:
     keygen.add_argument("--out", required=True, type=Path, help="directory to create the keys in")
     keygen.add_argument("--log-id", help="log id (origin) for the trail (default: bakerst/<uuid>)")
     keygen.add_argument("--json", action="store_true")
+
+    install = sub.add_parser(
+        "install-writer",
+        help="install a writer's key material (from a mounted Secret) into its state directory, once",
+        description="Copies checkpoint.key and state.json from DIR (keygen's writer/) into TO/writer, unless TO "
+        "already holds that log's chain (it has ratcheted since and is kept). Refuses another log's material.",
+    )
+    install.add_argument("--from", dest="source", required=True, type=Path, help="directory with the material")
+    install.add_argument("--to", dest="target", required=True, type=Path, help="the hooks service's auditKeys dir")
+    install.add_argument("--json", action="store_true")
 
     emit = sub.add_parser(
         "emit",
@@ -64,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         return _keygen(args)
     if command == "emit":
         return _emit(args)
+    if command == "install-writer":
+        return _install_writer(args)
     return _verify(args)
 
 
@@ -80,6 +92,22 @@ def _keygen(args: argparse.Namespace) -> int:
         print(f"log id:   {result['log_id']}")
         print(f"verifier: {result['verifier']}  (MAC seed + public key: hand to the auditors, keep off the host)")
         print(f"writer:   {result['writer']}  (chain state + signing key: for the application)")
+    return EXIT_OK
+
+
+def _install_writer(args: argparse.Namespace) -> int:
+    from hooks.audit.keys import install_writer
+
+    try:
+        outcome = install_writer(args.source, args.target)
+    except (ValueError, OSError) as exc:
+        return _error(args, str(exc))
+    if args.json:
+        print(json.dumps({"ok": True, "outcome": outcome, "writer": str(args.target / "writer")}))
+    elif outcome == "installed":
+        print(f"installed the writer's key material into {args.target / 'writer'}")
+    else:
+        print(f"kept the chain already in {args.target / 'writer'} (same log; it has moved on since)")
     return EXIT_OK
 
 

@@ -6,7 +6,7 @@ Subcommands:
       over it; exit 3 when a mandatory policy is violated.
   guardrails eval --input FILE --text-field F --label-field L --positive V [--kind output|input] [--json]
       Run the real guardrail chain over a labelled file: recall, false-positive rate, latency.
-  audit keygen|emit|verify
+  audit keygen|install-writer|emit|verify
       Key material, emitting through the real tamper-evident sink, and verifying an exported trail.
   hooks serve --config FILE [--host H] [--port P]
       The hooks over HTTP (guardrails, audit, LLM admission, approvals) for the brain; see README.

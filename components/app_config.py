@@ -20,8 +20,11 @@ from components.config_types import (
     NamespaceName,
     ObjectName,
     PemPublicKey,
+    Port,
+    Quantity,
     StrictModel,
 )
+from hooks.service.config import AuthSettings
 
 #: The Secret the brain rewrites at run time: External Secrets must never own it.
 RUNTIME_SECRET = "bakerst-secrets"
@@ -271,3 +274,48 @@ class AppHardeningConfig(StrictModel):
         description="Per container name, paths that get an emptyDir because the root filesystem is read-only "
         "(`/tmp` is added for every container that lacks it).",
     )
+
+
+# ------------------------------------------------------------------------------------------------- hooks sidecar
+
+
+class SidecarResources(StrictModel):
+    """Requests and limits of the hooks service container (the same pair for both keeps it Guaranteed-like)."""
+
+    cpu: Quantity = Field(default="250m", description="CPU request and limit, e.g. `250m`.")
+    memory: Quantity = Field(default="256Mi", description="Memory request and limit, e.g. `256Mi`.")
+
+
+class HooksSidecarConfig(StrictModel):
+    """The hooks service in the brain pod: a native sidecar the brain's adapter calls at every tool and LLM call."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Run the hooks service beside the brain and load the adapter into it (`NODE_OPTIONS=--import`).",
+    )
+    image: str = Field(
+        default="bakerst-hardened-hooks",
+        min_length=1,
+        description="Key in `images` whose digest-pinned reference is the hooks service image (it also carries "
+        "the adapter, copied into the brain pod by an init container).",
+    )
+    port: Port = Field(default=8181, description="Port of the hooks service (API and approvals page).")
+    secrets_service: DnsLabel = Field(
+        default="hooks",
+        description="Entry of `externalSecrets.services` whose Secret holds the tokens named in `auth`, the audit "
+        "checkpoint key (`AUDIT_CHECKPOINT_KEY`) and each brain Deployment's chain state "
+        "(`AUDIT_WRITER_STATE_<DEPLOYMENT>`, e.g. `AUDIT_WRITER_STATE_BRAIN_BLUE`).",
+    )
+    auth: AuthSettings = Field(
+        default_factory=lambda: AuthSettings(application_token_env="HOOKS_APP_TOKEN"),
+        description="Token variables of the application and the approvers (the hooks service's `service.auth`).",
+    )
+    approvals_ingress_namespace: NamespaceName | None = Field(
+        default=None,
+        description="Namespace (your ingress controller's) allowed to reach the approvals page; unset: none.",
+    )
+    state_size: Quantity = Field(
+        default="1Gi", description="Size of each brain Deployment's PersistentVolumeClaim for the audit spool and keys."
+    )
+    storage_class: DnsLabel | None = Field(default=None, description="StorageClass of that claim (unset: default).")
+    resources: SidecarResources = Field(default_factory=SidecarResources)

@@ -11,7 +11,7 @@ transformation. What it does, in order:
   ``fsGroup`` already makes the data volume writable), makes pod and containers satisfy Pod Security
   ``restricted``, pins every image by digest, sets the pull policy, mounts emptyDirs where a read-only
   root filesystem needs a writable path, takes the API token away from pods that do not call the API,
-  and gives the brain ``TASK_NAMESPACE``;
+  and gives the brain ``TASK_NAMESPACE`` (and, when configured, the hooks sidecar: ``hooks_sidecar``);
 * turns off token automounting on ServiceAccounts that do not need one;
 * labels every object (and pod template) with the project's labels.
 """
@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.hooks_sidecar import SidecarSettings, add_hooks_sidecar
 from components.task_namespace import pod_security_labels
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"})
@@ -57,6 +58,8 @@ class HardeningSettings:
     writable_paths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     replaced_rbac: frozenset[tuple[str, str]] = frozenset({("Role", "brain-secrets"), ("RoleBinding", "brain-secrets")})
     brain_pod_label: tuple[str, str] = ("app", "brain")
+    hooks_sidecar: SidecarSettings | None = None
+    """When set, every brain pod gets the hooks service as a native sidecar and loads the adapter."""
 
 
 class MissingImagesError(ValueError):
@@ -109,6 +112,16 @@ def upstream_images(objects: Iterable[Mapping[str, Any]]) -> set[str]:
                     continue
                 images.add(container["image"])
     return images
+
+
+def brain_workloads(objects: Iterable[Mapping[str, Any]], label: tuple[str, str] = ("app", "brain")) -> list[str]:
+    """Names of the workloads whose pods are the brain's (upstream: brain-blue and brain-green), sorted."""
+    names = set()
+    for obj in objects:
+        template = pod_template(obj)
+        if template is not None and ((template.get("metadata") or {}).get("labels") or {}).get(label[0]) == label[1]:
+            names.add(str((obj.get("metadata") or {}).get("name", "")))
+    return sorted(names)
 
 
 def missing_images(objects: Iterable[Mapping[str, Any]], images: Mapping[str, str]) -> list[str]:
@@ -186,6 +199,8 @@ def _harden_pod(obj: dict[str, Any], template: dict[str, Any], settings: Hardeni
         spec["automountServiceAccountToken"] = False
 
     is_brain = (template_metadata.get("labels") or {}).get(settings.brain_pod_label[0]) == settings.brain_pod_label[1]
+    if is_brain and settings.hooks_sidecar is not None:
+        add_hooks_sidecar(str(obj["metadata"].get("name", "")), spec, settings.hooks_sidecar)
     for container in containers_of(spec):
         _harden_container(container, spec, settings)
     for container in spec.get("containers") or [] if is_brain else []:

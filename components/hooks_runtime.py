@@ -2,9 +2,10 @@
 
 The stack is the one place where audit sinks, rate limits, budgets and the guardrail chain are decided; this
 component renders them into the files the runtime loads (``audit.yaml``, ``governance.yaml``,
-``guardrails.yaml``, each in the runtime's own schema) so that what the stack policies check is exactly what
-the runtime runs. The guardrail file named by ``bakerst:guardrails.configFile`` is read and validated by
-:func:`load_guardrails` before any resource is registered.
+``guardrails.yaml``, each in the runtime's own schema, and ``service.yaml`` for the hooks sidecar) so that what
+the stack policies check is exactly what the runtime runs. The guardrail file named by
+``bakerst:guardrails.configFile`` is read and validated by :func:`load_guardrails` before any resource is
+registered.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
+from components.app_config import HooksSidecarConfig
 from components.config_errors import ConfigIssue, StackConfigError
 from components.labels import component_labels
 from components.stack_config import CONFIG_NAMESPACE, BudgetsConfig, RateLimitsConfig, StackConfig
@@ -31,6 +33,7 @@ COMPONENT = "hooks-runtime-config"
 AUDIT_KEY = "audit.yaml"
 GOVERNANCE_KEY = "governance.yaml"
 GUARDRAILS_KEY = "guardrails.yaml"
+SERVICE_KEY = "service.yaml"
 
 
 def load_guardrails(config: StackConfig) -> GuardrailConfig:
@@ -85,6 +88,21 @@ def audit_document(audit: AuditRuntimeConfig) -> dict[str, Any]:
     return audit.model_dump(mode="json", by_alias=True)
 
 
+def service_document(sidecar: HooksSidecarConfig, audit_keys_dir: str) -> dict[str, Any]:
+    """``service.yaml`` for ``bakerst-hardened hooks serve`` (``hooks.service.config``): the service's own keys,
+    and the three documents beside it in the same ConfigMap by relative path."""
+    return {
+        "service": {
+            "auditKeys": audit_keys_dir,
+            "auth": sidecar.auth.model_dump(mode="json", by_alias=True),
+            "approvals": {"backend": "auto"},
+        },
+        "audit": AUDIT_KEY,
+        "governance": GOVERNANCE_KEY,
+        "guardrails": GUARDRAILS_KEY,
+    }
+
+
 def _sets_sorted(value: Any) -> Any:
     if isinstance(value, set | frozenset):
         return sorted(_sets_sorted(v) for v in value)
@@ -115,6 +133,8 @@ class HooksRuntimeArgs:
     budgets: BudgetsConfig
     guardrails: GuardrailConfig
     labels: Mapping[str, str]
+    service: Mapping[str, Any] | None = None
+    """``service.yaml`` for the hooks sidecar (``service_document``); None when the stack runs no sidecar."""
 
 
 class HooksRuntime(pulumi.ComponentResource):
@@ -131,6 +151,7 @@ class HooksRuntime(pulumi.ComponentResource):
                 AUDIT_KEY: _yaml(audit_document(args.audit)),
                 GOVERNANCE_KEY: _yaml(governance_document(args.rate_limits, args.budgets)),
                 GUARDRAILS_KEY: _yaml(guardrails_document(args.guardrails)),
+                **({SERVICE_KEY: _yaml(dict(args.service))} if args.service is not None else {}),
             },
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -6,16 +6,18 @@ Data flows one way: ``StackConfig`` -> component args -> components -> Kubernete
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 import pulumi
 
 from components.admission_policies import AdmissionPolicies, AdmissionPoliciesArgs
-from components.app_hardening import HardeningSettings
+from components.app_hardening import HardeningSettings, brain_workloads
 from components.baker_street_app import BakerStreetApp, BakerStreetAppArgs
 from components.brain_task_access import BrainTaskAccess, BrainTaskAccessArgs
 from components.external_secrets import ExternalSecrets, ExternalSecretsArgs
-from components.hooks_runtime import HooksRuntime, HooksRuntimeArgs
+from components.hooks_runtime import HooksRuntime, HooksRuntimeArgs, service_document
+from components.hooks_sidecar import AUDIT_KEYS_DIR, HooksSidecar, HooksSidecarArgs, SidecarSettings
 from components.labels import standard_labels
 from components.stack_config import StackConfig
 from components.task_namespace import TaskNamespace, TaskNamespaceArgs
@@ -35,9 +37,30 @@ class HardenedPlatformArgs:
     """The guardrail chain (``components.hooks_runtime.load_guardrails``); None: the default chain."""
 
 
+def sidecar_settings(cfg: StackConfig) -> SidecarSettings | None:
+    """What the hooks sidecar in the brain pods needs, or None when the stack runs none."""
+    sidecar = cfg.hooks_sidecar
+    if not sidecar.enabled:
+        return None
+    secrets = cfg.external_secrets.services[sidecar.secrets_service]  # checked by StackConfig
+    paths = [cfg.audit.spool_dir, *(str(PurePosixPath(s.path).parent) for s in cfg.audit.sinks if s.type == "file")]
+    return SidecarSettings(
+        image=sidecar.image,
+        port=sidecar.port,
+        config_map=cfg.hooks_runtime.config_map,
+        secret=secrets.target_secret,
+        application_token_env=sidecar.auth.application_token_env,
+        token_envs=tuple(sidecar.auth.token_envs()),
+        writable_paths=tuple(paths),
+        cpu=sidecar.resources.cpu,
+        memory=sidecar.resources.memory,
+    )
+
+
 def hardening_settings(cfg: StackConfig, labels: dict[str, str]) -> HardeningSettings:
     """How the upstream objects are hardened, from the stack config."""
     return HardeningSettings(
+        hooks_sidecar=sidecar_settings(cfg),
         images=cfg.images,
         app_namespace=cfg.app_namespace,
         task_namespace=cfg.task_namespace,
@@ -154,9 +177,27 @@ class HardenedPlatform(pulumi.ComponentResource):
                 budgets=cfg.budgets,
                 guardrails=args.guardrails if args.guardrails is not None else GuardrailConfig(),
                 labels=labels,
+                service=service_document(cfg.hooks_sidecar, AUDIT_KEYS_DIR) if cfg.hooks_sidecar.enabled else None,
             ),
             opts=after_app,
         )
+        self.hooks_sidecar: HooksSidecar | None = None
+        if cfg.hooks_sidecar.enabled and args.upstream is not None:
+            sidecar = cfg.hooks_sidecar
+            self.hooks_sidecar = HooksSidecar(
+                f"{name}-hooks-sidecar",
+                HooksSidecarArgs(
+                    namespace=cfg.app_namespace,
+                    deployments=brain_workloads(args.upstream.objects),
+                    port=sidecar.port,
+                    brain_pod_labels={"app": "brain"},
+                    ingress_namespace=sidecar.approvals_ingress_namespace,
+                    state_size=sidecar.state_size,
+                    storage_class=sidecar.storage_class,
+                    labels=labels,
+                ),
+                opts=after_app,
+            )
 
         self.exports: dict[str, Any] = {
             "environment": cfg.environment,
@@ -175,5 +216,6 @@ class HardenedPlatform(pulumi.ComponentResource):
             "budgets": cfg.budgets.model_dump(by_alias=True, mode="json"),
             "hooksConfigMap": self.hooks_runtime.config_map_name,
             "auditSinks": [sink.type for sink in cfg.audit.sinks],
+            "hooksSidecar": cfg.hooks_sidecar.enabled,
         }
         self.register_outputs(self.exports)

@@ -20,6 +20,7 @@ from components.app_config import (
     AdmissionConfig,
     AppHardeningConfig,
     ExternalSecretsConfig,
+    HooksSidecarConfig,
     ImageSignatureConfig,
     SecretStoreConfig,
 )
@@ -214,6 +215,7 @@ class StackConfig(StrictModel):
     )
     guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig)
     hooks_runtime: HooksRuntimeConfig = Field(default_factory=HooksRuntimeConfig)
+    hooks_sidecar: HooksSidecarConfig = Field(default_factory=HooksSidecarConfig)
     base_dir: str | None = Field(
         default=None,
         min_length=1,
@@ -249,6 +251,7 @@ class StackConfig(StrictModel):
             _app_needs_supply_chain,
             _images_from_allowed_registries,
             _pss_version_known_to_kyverno,
+            _hooks_sidecar_complete,
         ):
             check(self)
         return self
@@ -343,6 +346,47 @@ def _app_needs_supply_chain(cfg: StackConfig) -> None:
     if cfg.image_signature is None:
         raise CrossFieldError(
             "imageSignature", None, "is missing; deploying the app needs signed images (keys or keyless)"
+        )
+
+
+#: Key of the hooks Secret with the audit checkpoint signing key (`writer/checkpoint.key` of `audit keygen`).
+#: Each brain Deployment also needs its own chain state, `AUDIT_WRITER_STATE_<DEPLOYMENT>` (checked against the
+#: upstream objects in ``components.upstream``): two writers must never share one chain.
+AUDIT_CHECKPOINT_KEY = "AUDIT_CHECKPOINT_KEY"
+
+
+def _hooks_sidecar_complete(cfg: StackConfig) -> None:
+    sidecar = cfg.hooks_sidecar
+    if not sidecar.enabled:
+        return
+    if cfg.base_dir is None:
+        raise CrossFieldError(
+            "hooksSidecar.enabled", True, "needs the app (baseDir): the sidecar runs in the brain's pod"
+        )
+    if sidecar.image not in cfg.images:
+        raise CrossFieldError(
+            "images",
+            sorted(cfg.images),
+            f"lacks the hooks service image {sidecar.image!r} (hooksSidecar.image); add "
+            f'"{sidecar.image}": "registry.example/bakerst-hardened/hooks@sha256:<64 hex>"',
+        )
+    if cfg.secret_store is None:
+        raise CrossFieldError(
+            "secretStore", None, "is missing; the hooks sidecar's tokens and audit key come from External Secrets"
+        )
+    service = cfg.external_secrets.services.get(sidecar.secrets_service)
+    if service is None:
+        raise CrossFieldError(
+            "externalSecrets.services",
+            sorted(cfg.external_secrets.services),
+            f"lacks {sidecar.secrets_service!r} (hooksSidecar.secretsService): the Secret with the hooks tokens",
+        )
+    missing = [k for k in (*sidecar.auth.token_envs(), AUDIT_CHECKPOINT_KEY) if k not in service.data]
+    if missing:
+        raise CrossFieldError(
+            f"externalSecrets.services.{sidecar.secrets_service}.data",
+            sorted(service.data),
+            f"lacks {', '.join(missing)}; the hooks sidecar reads each from this Secret",
         )
 
 

@@ -15,11 +15,13 @@ from typing import Any
 
 import pulumi
 
-from components.app_hardening import missing_images
+from components.app_hardening import brain_workloads, missing_images
 from components.config_errors import ConfigIssue, StackConfigError
+from components.hooks_sidecar import writer_state_key
 from components.stack_config import CONFIG_NAMESPACE, StackConfig
 
 KUSTOMIZE_INVOKE = "kubernetes:kustomize:directory"
+BRAIN_POD_LABEL = ("app", "brain")
 
 
 @dataclass(frozen=True)
@@ -76,4 +78,30 @@ def load_upstream(config: StackConfig) -> UpstreamBase | None:
                 )
             ]
         )
+    _check_hooks_writer_states(config, objects)
     return UpstreamBase(directory=str(directory), objects=tuple(objects))
+
+
+def _check_hooks_writer_states(config: StackConfig, objects: list[dict[str, Any]]) -> None:
+    """Each brain Deployment's hooks sidecar needs its own audit chain state in the hooks Secret."""
+    sidecar = config.hooks_sidecar
+    service = config.external_secrets.services.get(sidecar.secrets_service)
+    if not sidecar.enabled or service is None:
+        return  # StackConfig already refused an enabled sidecar without its Secret
+    deployments = brain_workloads(objects, BRAIN_POD_LABEL)
+    if not deployments:
+        raise StackConfigError(
+            [ConfigIssue(f"{CONFIG_NAMESPACE}:hooksSidecar.enabled", True, "finds no brain Deployment in baseDir")]
+        )
+    missing = [writer_state_key(d) for d in deployments if writer_state_key(d) not in service.data]
+    if missing:
+        raise StackConfigError(
+            [
+                ConfigIssue(
+                    f"{CONFIG_NAMESPACE}:externalSecrets.services.{sidecar.secrets_service}.data",
+                    sorted(service.data),
+                    f"lacks {', '.join(missing)}: each brain Deployment ({', '.join(deployments)}) writes its own "
+                    "audit chain, from its own `bakerst-hardened audit keygen` writer/state.json",
+                )
+            ]
+        )

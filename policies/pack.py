@@ -6,7 +6,7 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from policies.catalog import Catalog, catalog
-from policies.rules import network, pod_security, rbac, resources, runtime, secrets, supply_chain
+from policies.rules import hooks_sidecar, network, pod_security, rbac, resources, runtime, secrets, supply_chain
 from policies.spec import PolicySpec, bind
 
 PACK_NAME = "baker-street-hardened-compliance"
@@ -23,6 +23,7 @@ SPECS: tuple[PolicySpec, ...] = (
     *secrets.SPECS,
     *resources.SPECS,
     *runtime.SPECS,
+    *hooks_sidecar.SPECS,
 )
 
 

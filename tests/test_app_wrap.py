@@ -69,7 +69,7 @@ def test_every_upstream_workload_is_rendered(renders: dict[str, Any]) -> None:
 
 def test_zero_images_not_pinned_by_digest(renders: dict[str, Any]) -> None:
     images = [c["image"] for m in renders["enterprise"].manifests for c in _containers(m)]
-    assert len(images) == 8
+    assert len(images) == 8 + 2 * 3  # 8 upstream containers + the hooks sidecar's three in each brain pod
     assert [i for i in images if not DIGEST_REF.match(i)] == []
     assert {i.split("/")[0] for i in images} == {"registry.bakerst.internal"}
 
@@ -90,7 +90,8 @@ def test_the_checker_does_find_the_upstream_violations() -> None:
 def test_root_init_containers_are_removed_and_recorded(renders: dict[str, Any]) -> None:
     for name in ("brain-blue", "brain-green", "gateway", "sysadmin"):
         deployment = _by(renders["enterprise"], "Deployment", name)
-        assert "initContainers" not in deployment["spec"]["template"]["spec"]
+        init = [c["name"] for c in deployment["spec"]["template"]["spec"].get("initContainers", [])]
+        assert init == (["hooks-adapter", "hooks-audit-keys", "hooks"] if name.startswith("brain") else [])
         assert deployment["metadata"]["annotations"]["bakerst.io/removed-init-containers"] == "fix-data-ownership"
         assert deployment["spec"]["template"]["spec"]["securityContext"]["fsGroup"] == 1000
 
@@ -188,4 +189,5 @@ def test_the_upstream_image_inventory_is_what_the_config_maps() -> None:
     require_upstream()
     images = upstream_images(kustomize_build(str(UPSTREAM_K8S)))
     enterprise = yaml.safe_load((REPO_ROOT / "Pulumi.enterprise.yaml").read_text())["config"]["bakerst:images"]
-    assert images == set(enterprise)  # alpine:3 (the root init containers) is gone, so it needs no entry
+    # alpine:3 (the root init containers) is gone, so it needs no entry; the hooks image is the project's own
+    assert images == set(enterprise) - {"bakerst-hardened-hooks"}

@@ -45,25 +45,26 @@ def _objects(out: Path) -> list[tuple[str, dict[str, Any]]]:
 def test_one_file_per_object_grouped_by_namespace(enterprise: tuple[Path, dict[str, Any]]) -> None:
     out, summary = enterprise
     objects = _objects(out)
-    assert len(objects) == summary["objectCount"] == 55
+    assert len(objects) == summary["objectCount"] == 60  # 55 + the hooks sidecar: 2 claims, Service, NP, ES
     for relative, obj in objects:
         scope = obj["metadata"].get("namespace", "_cluster")
         assert relative == f"{scope}/{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
-    assert summary["objectsByNamespace"] == {"_cluster": 8, "bakerst": 40, "bakerst-tasks": 7}
+    assert summary["objectsByNamespace"] == {"_cluster": 8, "bakerst": 45, "bakerst-tasks": 7}
     assert summary["objectsByKind"] == {
         "AdminNetworkPolicy": 1,
         "ClusterPolicy": 4,
         "ClusterSecretStore": 1,
         "ConfigMap": 2,  # upstream nats-config + the hooks runtime config
         "Deployment": 8,
-        "ExternalSecret": 3,
+        "ExternalSecret": 4,  # brain, worker, gateway, hooks
         "LimitRange": 1,
         "Namespace": 2,
-        "NetworkPolicy": 19,  # 16 upstream (unchanged but labelled), 3 of ours
+        "NetworkPolicy": 20,  # 16 upstream (unchanged but labelled), 3 of ours, the approvals ingress
+        "PersistentVolumeClaim": 2,  # hooks state of brain-blue and brain-green
         "ResourceQuota": 1,
         "Role": 2,  # ours for the brain in the task namespace, upstream sysadmin narrowed
         "RoleBinding": 2,
-        "Service": 5,
+        "Service": 6,  # 5 upstream + the approvals Service
         "ServiceAccount": 4,
     }
 
@@ -108,7 +109,7 @@ def test_every_object_passes_kubernetes_validate_strict(enterprise: tuple[Path, 
             continue  # validated against their CRD schemas in test_every_custom_resource_matches_its_crd
         kubernetes_validate.validate(obj, version, strict=True)  # raises on the first error
         checked += 1
-    assert checked == 46, f"expected 46 built-in objects validated against {version}, got {checked}"
+    assert checked == 50, f"expected 50 built-in objects validated against {version}, got {checked}"
 
 
 def _is_custom(obj: dict[str, Any]) -> bool:
@@ -136,7 +137,7 @@ def test_every_custom_resource_matches_its_crd(enterprise: tuple[Path, dict[str,
             continue
         kinds.append(obj["kind"])
     assert sorted(kinds) == sorted(
-        ["AdminNetworkPolicy"] + ["ClusterPolicy"] * 4 + ["ClusterSecretStore"] + ["ExternalSecret"] * 3
+        ["AdminNetworkPolicy"] + ["ClusterPolicy"] * 4 + ["ClusterSecretStore"] + ["ExternalSecret"] * 4
     )
 
 
@@ -240,7 +241,7 @@ def test_cli_render_prints_a_readable_summary(tmp_path: Path) -> None:
     proc = _cli("render", "--stack", "enterprise", "--out", str(tmp_path / "out"), "--config", BASE_DIR_ARG)
     assert proc.returncode == 0, proc.stderr
     assert "Rendered stack 'enterprise'" in proc.stdout
-    assert "55 Kubernetes objects" in proc.stdout
+    assert "60 Kubernetes objects" in proc.stdout
     assert "running the Pulumi program under the SDK mock runtime" in proc.stderr  # progress
     assert (tmp_path / "out" / "summary.json").is_file()
 
@@ -251,7 +252,7 @@ def test_cli_render_json(tmp_path: Path) -> None:
     proc = _cli("render", "--stack", "enterprise", "--out", str(tmp_path / "out"), "--json", "--config", BASE_DIR_ARG)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert report["ok"] is True and report["objectCount"] == 55 and report["stack"] == "enterprise"
+    assert report["ok"] is True and report["objectCount"] == 60 and report["stack"] == "enterprise"
 
 
 @pytest.mark.slow

@@ -83,3 +83,54 @@ def load_public_verifier(path: Path) -> tuple[bytes | None, str, Ed25519PublicKe
 
 def writer_dir(path: Path) -> Path:
     return _base(Path(path), "writer")
+
+
+def _read_json(path: Path, what: str) -> dict[str, object]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: missing ({what})") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not readable JSON ({what}): {exc}") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: not a JSON object ({what})")
+    return doc
+
+
+def install_writer(source: Path, target: Path) -> str:
+    """Install a writer's key material (``checkpoint.key``, ``state.json`` from ``keygen``'s writer/) into
+    ``target``/writer once. Returns ``"installed"``, or ``"kept"`` when ``target`` already holds the same log's
+    chain: that state has moved on (its key ratchets at every flush) and is never overwritten. Raises ValueError,
+    naming the file and the problem, for malformed material or a different log already installed."""
+    key = _read_json(Path(source) / "checkpoint.key", "the writer's checkpoint signing key")
+    state = _read_json(Path(source) / "state.json", "the writer's initial chain state")
+    for field in ("name", "log_id", "ed25519", "private"):
+        if not isinstance(key.get(field), str):
+            raise ValueError(f"{Path(source) / 'checkpoint.key'}: field {field!r} missing or not a string")
+    for field in ("log_id", "key", "prev"):
+        if not isinstance(state.get(field), str):
+            raise ValueError(f"{Path(source) / 'state.json'}: field {field!r} missing or not a string")
+    if key["log_id"] != state["log_id"]:
+        raise ValueError(
+            f"{source}: checkpoint.key is for log {key['log_id']!r} but state.json for {state['log_id']!r}; "
+            "both must come from the same `bakerst-hardened audit keygen`"
+        )
+    out = writer_dir(Path(target)) if (Path(target) / "writer").is_dir() else Path(target) / "writer"
+    existing_state = out / "state.json"
+    if existing_state.exists():
+        current = _read_json(existing_state, "the installed chain state")
+        installed_key = _read_json(out / "checkpoint.key", "the installed signing key")
+        if current.get("log_id") != state["log_id"] or installed_key.get("ed25519") != key["ed25519"]:
+            raise ValueError(
+                f"{out} already holds the chain of log {current.get('log_id')!r}; the new material is for log "
+                f"{state['log_id']!r} (or another signing key). Refusing to overwrite an audit chain: move {out} "
+                "away first if replacing it is intended"
+            )
+        return "kept"
+    out.mkdir(parents=True, exist_ok=True)
+    for name, doc in (("checkpoint.key", key), ("state.json", state)):
+        staged = out / f".{name}.new"
+        staged.unlink(missing_ok=True)
+        _write_private(staged, json.dumps(doc).encode())
+        os.replace(staged, out / name)  # state.json last: its presence means "installed"
+    return "installed"

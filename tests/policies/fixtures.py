@@ -335,8 +335,43 @@ def hooks_config(
             "audit.yaml": yaml.safe_dump(AUDIT if audit is None else audit),
             "governance.yaml": yaml.safe_dump(GOVERNANCE if governance is None else governance),
             "guardrails.yaml": yaml.safe_dump(GUARDRAILS if guardrails is None else guardrails),
+            "service.yaml": yaml.safe_dump(SERVICE),
         },
     }
+
+
+HOOKS_SECRET = "bakerst-hooks-secrets"
+SERVICE = {
+    "service": {"auditKeys": "/var/lib/bakerst/hooks/audit-keys", "auth": {"applicationTokenEnv": "HOOKS_APP_TOKEN",
+                "approvers": [{"name": "alice", "tokenEnv": "HOOKS_APPROVER_ALICE"}], "approverGroups": []}},
+    "audit": "audit.yaml", "governance": "governance.yaml", "guardrails": "guardrails.yaml",
+}  # fmt: skip
+
+
+def _secret_env(name: str, key: str | None = None) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": HOOKS_SECRET, "key": key or name}}}
+
+
+def with_hooks_sidecar(obj: dict[str, Any]) -> dict[str, Any]:
+    """The brain Deployment with the hooks service as a native sidecar and the adapter loaded."""
+    spec = obj["spec"]["template"]["spec"]
+    spec["initContainers"] = [
+        {
+            **container("hooks"),
+            "env": [_secret_env("HOOKS_APP_TOKEN"), _secret_env("HOOKS_APPROVER_ALICE")],
+            "envFrom": [],
+            "restartPolicy": "Always",
+            "command": ["bakerst-hardened", "hooks", "serve", "--config", "/etc/bakerst-hooks/service.yaml"],
+        }
+    ]
+    spec["volumes"].append({"name": "hooks-config", "configMap": {"name": "bakerst-hooks"}})
+    for brain in spec["containers"]:
+        brain["env"] += [
+            {"name": "NODE_OPTIONS", "value": "--import=/opt/bakerst-hooks/adapter/register.mjs"},
+            {"name": "BAKERST_HOOKS_URL", "value": "http://127.0.0.1:8181"},
+            _secret_env("BAKERST_HOOKS_TOKEN", "HOOKS_APP_TOKEN"),
+        ]
+    return obj
 
 
 def compliant_stack() -> list[dict[str, Any]]:
@@ -348,11 +383,12 @@ def compliant_stack() -> list[dict[str, Any]]:
         deny_all(TASK_NS),
         task_egress(),
         admin_network_policy(),
-        deployment(),
+        with_hooks_sidecar(deployment()),
         role(),
         role_binding(),
         task_service_account(),
         external_secret(),
+        external_secret(HOOKS_SECRET),
         quota(),
         limit_range(),
         signature_policy(),

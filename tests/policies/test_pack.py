@@ -187,7 +187,7 @@ def test_the_engine_path_runs_stack_policies_over_proxied_props() -> None:
     assert _analyze_stack(fx.compliant_stack()) == []
     weakened = fx.compliant_stack()
     weakened[4]["spec"]["egress"][0]["ports"][0]["port"] = 443  # task egress to HTTPS
-    weakened[11]["spec"]["hard"].pop("pods")  # quota without a pod ceiling
+    weakened[12]["spec"]["hard"].pop("pods")  # quota without a pod ceiling
     names = sorted(d.policyName for d in _analyze_stack(weakened))
     assert names == ["task-egress-nats-dns-only", "task-namespace-quota"]
 

@@ -50,7 +50,7 @@ def test_enterprise_passes_every_policy() -> None:
     report = _render("enterprise", dict(BASE_DIR_OVERRIDE))
     failures = {o.name: [v.message for v in o.violations] for o in report.outcomes if o.violations}
     assert failures == {}
-    assert report.ok and len(report.outcomes) == 26
+    assert report.ok and len(report.outcomes) == 28
 
 
 def test_dev_has_no_mandatory_violation_and_the_expected_advisories() -> None:
@@ -64,6 +64,7 @@ def test_dev_has_no_mandatory_violation_and_the_expected_advisories() -> None:
         "image-sbom-attested",  # sbomAttestation: none
         "rbac-secrets-read-limited",  # upstream sysadmin Role
         "audit-remote-tamper-evident",  # file sink only
+        "brain-runs-hooks-sidecar",  # hooksSidecar off in dev
     }
 
 

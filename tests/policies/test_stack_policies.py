@@ -52,6 +52,28 @@ EGRESS = "spec.egress"
 VERIFY = "spec.rules.0.verifyImages.0"
 
 CASES: list[tuple[str, str, Change, str]] = [
+    # brain-runs-hooks-sidecar
+    ("brain-runs-hooks-sidecar", "no sidecar", on("Deployment", setter("spec.template.spec.initContainers", []), "brain"),
+     "runs no hooks service"),
+    ("brain-runs-hooks-sidecar", "sidecar as a plain init container",
+     on("Deployment", deleter("spec.template.spec.initContainers.0.restartPolicy"), "brain"), "runs no hooks service"),
+    ("brain-runs-hooks-sidecar", "another ConfigMap", on("Deployment", setter("spec.template.spec.volumes.2.configMap.name", "other"), "brain"),
+     "does not mount the hooks runtime ConfigMap"),
+    ("brain-runs-hooks-sidecar", "adapter not loaded", on("Deployment", setter("spec.template.spec.containers.0.env.2.value", "--max-old-space-size=512"), "brain"),
+     "does not load the hooks adapter"),
+    ("brain-runs-hooks-sidecar", "no service URL", on("Deployment", setter("spec.template.spec.containers.0.env.3.name", "OTHER"), "brain"),
+     "is not told where the hooks service is"),
+    # hooks-tokens-from-external-secrets
+    ("hooks-tokens-from-external-secrets", "approver token literal",
+     on("Deployment", setter("spec.template.spec.initContainers.0.env.1", {"name": "HOOKS_APPROVER_ALICE", "value": "hunter2hunter2"}), "brain"),
+     "hooks sidecar HOOKS_APPROVER_ALICE is not read from a Secret"),
+    ("hooks-tokens-from-external-secrets", "approver token missing",
+     on("Deployment", deleter("spec.template.spec.initContainers.0.env.1"), "brain"), "hooks sidecar HOOKS_APPROVER_ALICE is not set"),
+    ("hooks-tokens-from-external-secrets", "secret not synced", drop("ExternalSecret", "bakerst-hooks-secrets"),
+     "comes from Secret 'bakerst-hooks-secrets', which no ExternalSecret syncs"),
+    ("hooks-tokens-from-external-secrets", "brain token literal",
+     on("Deployment", setter("spec.template.spec.containers.0.env.4", {"name": "BAKERST_HOOKS_TOKEN", "value": "x"}), "brain"),
+     "container brain BAKERST_HOOKS_TOKEN is not read from a Secret"),
     # namespace-default-deny
     ("namespace-default-deny", "app ns without deny", drop("NetworkPolicy", "default-deny", fx.APP_NS),
      "Namespace bakerst has no default-deny ingress"),
