@@ -363,13 +363,7 @@ def _hooks_sidecar_complete(cfg: StackConfig) -> None:
         raise CrossFieldError(
             "hooksSidecar.enabled", True, "needs the app (baseDir): the sidecar runs in the brain's pod"
         )
-    if sidecar.image not in cfg.images:
-        raise CrossFieldError(
-            "images",
-            sorted(cfg.images),
-            f"lacks the hooks service image {sidecar.image!r} (hooksSidecar.image); add "
-            f'"{sidecar.image}": "registry.example/bakerst-hardened/hooks@sha256:<64 hex>"',
-        )
+    # Its image is checked with the upstream images (components.upstream), so every missing one is listed at once.
     if cfg.secret_store is None:
         raise CrossFieldError(
             "secretStore", None, "is missing; the hooks sidecar's tokens and audit key come from External Secrets"

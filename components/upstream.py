@@ -66,13 +66,15 @@ def load_upstream(config: StackConfig) -> UpstreamBase | None:
     directory = resolve_base_dir(config.base_dir)
     objects = expand(directory)
     missing = missing_images(objects, config.images)
+    if config.hooks_sidecar.enabled and config.hooks_sidecar.image not in config.images:
+        missing = sorted([*missing, config.hooks_sidecar.image])  # the hooks service image (hooksSidecar.image)
     if missing:
         raise StackConfigError(
             [
                 ConfigIssue(
                     f"{CONFIG_NAMESPACE}:images",
                     missing,
-                    f"lacks {len(missing)} upstream image{'s' if len(missing) != 1 else ''}; add a digest-pinned "
+                    f"lacks {len(missing)} image{'s' if len(missing) != 1 else ''}; add a digest-pinned "
                     "reference for each, e.g. "
                     f'"{missing[0]}": "registry.example/bakerst/NAME@sha256:<64 hex>"',
                 )

@@ -144,7 +144,6 @@ def _enterprise_raw(**changes: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda r: r["images"].pop("bakerst-hardened-hooks"), "bakerst:images: .*lacks the hooks service image"),
         (lambda r: r.pop("secretStore"), "bakerst:secretStore: .*hooks sidecar's tokens"),
         (lambda r: r["externalSecrets"]["services"].pop("hooks"), "externalSecrets.services: .*lacks 'hooks'"),
         (lambda r: r["externalSecrets"]["services"]["hooks"]["data"].pop("HOOKS_APPROVERS_ONCALL"),

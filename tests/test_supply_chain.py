@@ -142,7 +142,12 @@ def test_one_cluster_secret_store_usable_only_from_the_app_namespace(stacks: dic
 
 def test_an_external_secret_per_consuming_service_with_explicit_remote_keys(stacks: dict[str, RenderResult]) -> None:
     secrets = _kind(stacks["enterprise"], "ExternalSecret")
-    assert sorted(secrets) == ["bakerst-brain-secrets", "bakerst-gateway-secrets", "bakerst-worker-secrets"]
+    assert sorted(secrets) == [
+        "bakerst-brain-secrets",
+        "bakerst-gateway-secrets",
+        "bakerst-hooks-secrets",  # the hooks sidecar's tokens and audit writer key
+        "bakerst-worker-secrets",
+    ]
     brain = secrets["bakerst-brain-secrets"]
     assert brain["apiVersion"] == "external-secrets.io/v1"
     assert brain["metadata"]["namespace"] == "bakerst"
@@ -197,7 +202,7 @@ def test_every_custom_resource_of_both_stacks_validates_against_its_crd(stacks: 
             if m["apiVersion"].split("/")[0] in ("kyverno.io", "external-secrets.io"):
                 assert validate(m) == [], (m["kind"], m["metadata"]["name"])
                 checked += 1
-    assert checked == 16
+    assert checked == 17  # + the hooks sidecar's ExternalSecret in enterprise
 
 
 # ------------------------------------------------------------------------------------------------- config errors
@@ -291,13 +296,14 @@ def test_upstream_images_with_no_digest_are_listed_all_at_once_before_any_resour
     assert issue.key == "bakerst:images"
     assert issue.value == [
         "bakerst-gateway:latest",
+        "bakerst-hardened-hooks",  # the hooks sidecar's image, in the same list
         "bakerst-sysadmin:latest",
         "bakerst-ui:latest",
         "bakerst-worker:latest",
         "nats:2.10-alpine",
         "qdrant/qdrant:v1.16.2",
     ]
-    assert "lacks 6 upstream images" in str(issue)
+    assert "lacks 7 images" in str(issue)
     assert mocks.resources == []
 
 
