@@ -49,6 +49,7 @@ from hooks.service.models import (
     ToolCall,
     UpstreamAuditEvent,
 )
+from hooks.service.page import add_approvals_page
 from hooks.service.runtime import Runtime
 from hooks.types import AuditEvent, GuardrailContext, GuardrailResult
 
@@ -448,6 +449,8 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
                 fields=[FieldProblem(field="comment", problem="required (non-empty) to deny")],
             )
         return await _decide(request, approval_id, principal, False, body.comment)
+
+    add_approvals_page(app)
 
     # --------------------------------------------------------------------------------------------- probes
 
