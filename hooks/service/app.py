@@ -19,6 +19,7 @@ from fastapi import Body, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hooks.audit.taxonomy import make_event
 from hooks.governance.pricing import UnknownModelError
@@ -155,6 +156,15 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return validation_error_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kinds = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed"}
+        detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 400:
+            detail = f"the body is not valid JSON: {detail}"
+        body = ErrorBody(error=kinds.get(exc.status_code, "http_error"), message=detail)
+        return _error_response(exc.status_code, body, dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
