@@ -11,8 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Request
@@ -28,7 +27,7 @@ from hooks.guardrails.approvals import UnknownApprovalError
 from hooks.service.approvals import NotPendingError, may_decide
 from hooks.service.auth import APPROVER_HEADER, Principal, Rejection, authenticate
 from hooks.service.events import ReportedEvent, map_event
-from hooks.service.limits import BodyLimitMiddleware
+from hooks.service.limits import BodyLimitMiddleware, TimingMiddleware
 from hooks.service.metrics import CONTENT_TYPE
 from hooks.service.models import (
     AdmitRequest,
@@ -172,18 +171,13 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
         body = ErrorBody(error="internal_error", message=f"{type(exc).__name__}: the request was refused")
         return _error_response(500, body)
 
-    @app.middleware("http")
-    async def _timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        label = getattr(route, "path", "unmatched")
+    def observe(route: str, seconds: float) -> None:
         runtime = holder.get("rt")
         if runtime is not None:
-            runtime.metrics.latency.labels(label).observe(time.perf_counter() - started)
-        return response
+            runtime.metrics.latency.labels(route).observe(seconds)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(TimingMiddleware, observe=observe)
 
     # ------------------------------------------------------------------------------------------------ auth
 
@@ -202,7 +196,7 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
         message = "missing or wrong bearer token" if status == 401 else f"not allowed: {reason}"
         return ApiError(status, "unauthorized" if status == 401 else "forbidden", message)
 
-    def _principal(request: Request) -> Principal:
+    def _identify(request: Request) -> Principal:
         found = authenticate(
             request.headers.get("authorization"), request.headers.get(APPROVER_HEADER), rt().credentials
         )
@@ -210,21 +204,24 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
             raise _reject(request, found.reason)
         return found
 
-    def application(request: Request) -> Principal:
-        principal = _principal(request)
+    async def any_principal(request: Request) -> Principal:
+        return _identify(request)
+
+    async def application(request: Request) -> Principal:
+        principal = _identify(request)
         if principal.role != "application":
             raise _reject(request, f"{principal.identity} is an approver, not the application", 403)
         return principal
 
-    def approver(request: Request) -> Principal:
-        principal = _principal(request)
+    async def approver(request: Request) -> Principal:
+        principal = _identify(request)
         if principal.role != "approver":
             raise _reject(request, "only an approver may decide", 403)
         return principal
 
     AppAuth = Annotated[Principal, Depends(application)]
     ApproverAuth = Annotated[Principal, Depends(approver)]
-    AnyAuth = Annotated[Principal, Depends(_principal)]
+    AnyAuth = Annotated[Principal, Depends(any_principal)]
 
     # ------------------------------------------------------------------------------------------- guardrails
 
