@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Body, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -52,6 +52,7 @@ from hooks.service.models import (
 from hooks.service.runtime import Runtime
 from hooks.types import AuditEvent, GuardrailContext, GuardrailResult
 
+T = TypeVar("T")
 log = logging.getLogger("hooks.service")
 MAX_EVENTS_PER_REQUEST = 1000
 TITLE = "Baker Street hardened hooks service"
@@ -307,6 +308,8 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
     async def audit_events(events: EventsBody, _: AppAuth) -> AuditAccepted:
         runtime = rt()
         batch = events if isinstance(events, list) else [events]
+        if runtime.sink.queue_depth() + len(batch) > runtime.sink.queue_max:
+            raise ApiError(503, "audit_unavailable", "the audit queue is full; retry shortly", retry_after=5)
         recorded: list[RecordedEvent] = []
         for item in batch:
             mapped, problems = map_event(
@@ -389,17 +392,30 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
 
     # -------------------------------------------------------------------------------------------- approvals
 
+    async def _store(call: Awaitable[T]) -> T:
+        """A store call; a store that is down is a 503 (never a decision taken without it)."""
+        try:
+            return await call
+        except (UnknownApprovalError, NotPendingError):
+            raise
+        except Exception as exc:
+            raise ApiError(
+                503, "approvals_unavailable", f"the approval store failed: {type(exc).__name__}: {exc}", retry_after=5
+            ) from None
+
     async def _get(approval_id: str) -> Approval:
         try:
-            return Approval.of(await rt().approvals.get(approval_id))
+            return Approval.of(await _store(rt().approvals.get(approval_id)))
         except UnknownApprovalError:
             raise ApiError(404, "unknown_approval", f"no approval request {approval_id!r}") from None
 
-    @app.get("/v1/approvals", response_model=ApprovalList, responses=_responses(), summary="Pending requests")
+    @app.get("/v1/approvals", response_model=ApprovalList, responses=_responses(503), summary="Pending requests")
     async def list_pending(_: AnyAuth) -> ApprovalList:
-        return ApprovalList(approvals=[Approval.of(r) for r in await rt().approvals.pending()])
+        return ApprovalList(approvals=[Approval.of(r) for r in await _store(rt().approvals.pending())])
 
-    @app.get("/v1/approvals/{approval_id}", response_model=Approval, responses=_responses(404), summary="One request")
+    @app.get(
+        "/v1/approvals/{approval_id}", response_model=Approval, responses=_responses(404, 503), summary="One request"
+    )
     async def get_one(approval_id: str, _: AnyAuth) -> Approval:
         return await _get(approval_id)
 
@@ -408,14 +424,14 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
     ) -> Approval:
         store = rt().approvals
         try:
-            current = await store.get(approval_id)
+            current = await _store(store.get(approval_id))
         except UnknownApprovalError:
             raise ApiError(404, "unknown_approval", f"no approval request {approval_id!r}") from None
         refusal = may_decide(current, principal.person)
         if refusal is not None:
             raise _reject(request, f"self_approval: {refusal}", 403)
         try:
-            decided = await store.decide(approval_id, approved=approve, by=principal.identity, comment=comment)
+            decided = await _store(store.decide(approval_id, approved=approve, by=principal.identity, comment=comment))
         except NotPendingError as exc:
             raise ApiError(409, "not_pending", str(exc)) from None
         except UnknownApprovalError:
@@ -432,7 +448,7 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
     @app.post(
         "/v1/approvals/{approval_id}/approve",
         response_model=Approval,
-        responses=_responses(403, 404, 409),
+        responses=_responses(403, 404, 409, 503),
         summary="Approve a held call (comment optional)",
     )
     async def approve(
@@ -443,7 +459,7 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
     @app.post(
         "/v1/approvals/{approval_id}/deny",
         response_model=Approval,
-        responses=_responses(403, 404, 409),
+        responses=_responses(403, 404, 409, 503),
         summary="Deny a held call (comment required)",
     )
     async def deny(approval_id: str, request: Request, principal: ApproverAuth, body: Decision) -> Approval:

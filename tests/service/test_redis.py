@@ -98,5 +98,10 @@ def test_not_ready_while_redis_is_down(tmp_path: Path, redis: RedisServer) -> No
             body = c.post("/v1/guardrail/before", json=CALL).json()
         assert body["allow"] is False
         assert body["rule"] == "approval.error"
+        with svc.client(ALICE_TOKEN) as alice:
+            listing = alice.get("/v1/approvals")
+        assert listing.status_code == 503
+        assert listing.json()["error"] == "approvals_unavailable"
+        assert listing.headers["Retry-After"] == "5"
     finally:
         svc.stop()
