@@ -358,7 +358,11 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
         except Exception as exc:  # fail closed: no admission without a budget decision
             runtime.metrics.llm_admissions.labels("error").inc()
             raise ApiError(503, "governance_unavailable", f"{type(exc).__name__}: {exc}", retry_after=5) from None
-        runtime.keep_reservation(admission.reservation)
+        try:
+            await runtime.reservations.keep(admission.reservation)
+        except Exception as exc:  # a reservation nobody can settle: give it back and refuse (fail closed)
+            await gov.governor.release(admission.reservation)
+            raise ApiError(503, "governance_unavailable", f"{type(exc).__name__}: {exc}", retry_after=5) from None
         runtime.metrics.llm_admissions.labels("downgraded" if admission.downgraded else "admitted").inc()
         return AdmitResponse(
             model=admission.model,
@@ -371,12 +375,15 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
     @app.post(
         "/v1/llm/settle",
         response_model=SettleResponse,
-        responses=_responses(404),
+        responses=_responses(404, 503),
         summary="Settle an admitted call from the provider's usage",
     )
     async def settle(body: SettleRequest, _: AppAuth) -> SettleResponse:
         runtime = rt()
-        reservation = runtime.reservations.pop(body.reservation_id, None)
+        try:
+            reservation = await runtime.reservations.take(body.reservation_id)
+        except Exception as exc:
+            raise ApiError(503, "governance_unavailable", f"{type(exc).__name__}: {exc}", retry_after=5) from None
         if reservation is None:
             raise ApiError(
                 404, "unknown_reservation", f"no open reservation {body.reservation_id!r} (settled, or never made here)"
