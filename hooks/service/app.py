@@ -284,9 +284,8 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
         try:
             result = await chain.after_tool_execution(ctx, body.result)
         except Exception as exc:  # fail closed: the model gets the notice, never the unchecked result
-            result = GuardrailResult.blocked("service.error", _failed(ctx, "result", exc))
-            result = GuardrailResult(allow=False, rule=result.rule, reason=result.reason,
-                                     output=chain.config.result_notice)  # fmt: skip
+            reason = _failed(ctx, "result", exc)
+            result = GuardrailResult.blocked("service.error", reason, output=chain.config.result_notice)
         outcome = "pass" if result.allow else "withhold"
         rt().metrics.decisions.labels("after", outcome, result.rule or "-").inc()
         return AfterResponse(result=result.output, withheld=not result.allow, redactions=dict(result.redactions))

@@ -20,6 +20,7 @@ and :func:`resolve_tokens` reads them, failing with every missing variable's nam
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +65,6 @@ class ApproverGroup(_Strict):
 
     @model_validator(mode="after")
     def _members_valid(self) -> ApproverGroup:
-        import re
-
         for member in self.members:
             if not re.fullmatch(IDENTITY, member):
                 raise ValueError(f"member {member!r} must match {IDENTITY}")
