@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Body, Depends, FastAPI, Request
+from fastapi import Body, Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
@@ -223,6 +223,7 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
     AppAuth = Annotated[Principal, Depends(application)]
     ApproverAuth = Annotated[Principal, Depends(approver)]
     AnyAuth = Annotated[Principal, Depends(any_principal)]
+    ApprovalId = Annotated[str, Path(alias="approvalId", min_length=1, max_length=128)]
 
     # ------------------------------------------------------------------------------------------- guardrails
 
@@ -420,9 +421,9 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
         return ApprovalList(approvals=[Approval.of(r) for r in await _store(rt().approvals.pending())])
 
     @app.get(
-        "/v1/approvals/{approval_id}", response_model=Approval, responses=_responses(404, 503), summary="One request"
+        "/v1/approvals/{approvalId}", response_model=Approval, responses=_responses(404, 503), summary="One request"
     )
-    async def get_one(approval_id: str, _: AnyAuth) -> Approval:
+    async def get_one(approval_id: ApprovalId, _: AnyAuth) -> Approval:
         return await _get(approval_id)
 
     async def _decide(
@@ -452,23 +453,23 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
         return Approval.of(decided)
 
     @app.post(
-        "/v1/approvals/{approval_id}/approve",
+        "/v1/approvals/{approvalId}/approve",
         response_model=Approval,
         responses=_responses(403, 404, 409, 503),
         summary="Approve a held call (comment optional)",
     )
     async def approve(
-        approval_id: str, request: Request, principal: ApproverAuth, body: Decision | None = None
+        approval_id: ApprovalId, request: Request, principal: ApproverAuth, body: Decision | None = None
     ) -> Approval:
         return await _decide(request, approval_id, principal, True, body.comment if body else None)
 
     @app.post(
-        "/v1/approvals/{approval_id}/deny",
+        "/v1/approvals/{approvalId}/deny",
         response_model=Approval,
         responses=_responses(403, 404, 409, 503),
         summary="Deny a held call (comment required)",
     )
-    async def deny(approval_id: str, request: Request, principal: ApproverAuth, body: Decision) -> Approval:
+    async def deny(approval_id: ApprovalId, request: Request, principal: ApproverAuth, body: Decision) -> Approval:
         if not (body.comment or "").strip():
             raise ApiError(
                 422,
