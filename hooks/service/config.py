@@ -126,6 +126,9 @@ class ServiceSettings(_Strict):
         default=10.0, gt=0, le=120, description="How long POST /v1/audit/events waits for the spool."
     )
     reservations_kept: int = Field(default=100_000, ge=100, description="Open LLM reservations remembered.")
+    shutdown_grace_seconds: int = Field(
+        default=20, ge=1, le=3600, description="On SIGTERM, how long in-flight requests (held calls) may finish."
+    )
 
 
 class _File(_Strict):

@@ -88,7 +88,8 @@ class Runtime:
         await asyncio.to_thread(self.sink.close, 10.0)
 
 
-def _audit_keys(config: HooksServiceConfig) -> Path:
+def prepare_audit_keys(config: HooksServiceConfig) -> Path:
+    """The audit key directory; created when empty and ``createAuditKeys`` allows it, else an error naming it."""
     keys = Path(config.service.audit_keys)
     if not (keys / "writer").is_dir() and not (keys / "state.json").is_file():
         if not config.service.create_audit_keys:
@@ -105,7 +106,7 @@ def _audit_keys(config: HooksServiceConfig) -> Path:
 
 def build_runtime(config: HooksServiceConfig, credentials: Credentials) -> Runtime:
     """Every object the service needs (call from inside the event loop that will serve)."""
-    keys = _audit_keys(config)
+    keys = prepare_audit_keys(config)
     audit_cfg = config.audit
     spool = Path(audit_cfg.spool_dir)
     spool.mkdir(parents=True, exist_ok=True)
