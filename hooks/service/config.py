@@ -13,13 +13,16 @@ Layout (camelCase, snake_case accepted)::
     guardrails: {...} | "path/to/guardrails.yaml"  # hooks.guardrails.config.GuardrailConfig
 
 Each of the three documents is given inline or as a path (relative paths are relative to the config file), so the
-ConfigMap's files can be used as they are. Tokens never appear in the file: it names the environment variables,
-and :func:`resolve_tokens` reads them, failing with every missing variable's name.
+ConfigMap's files can be used as they are, mounted. The file may also be the ConfigMap manifest itself
+(``kind: ConfigMap``) with ``service.yaml`` beside ``audit.yaml``, ``governance.yaml`` and ``guardrails.yaml``.
+Tokens never appear in the file: it names the environment variables, and :func:`resolve_tokens` reads them,
+failing with every missing variable's name.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +67,6 @@ class ApproverGroup(_Strict):
 
     @model_validator(mode="after")
     def _members_valid(self) -> ApproverGroup:
-        import re
-
         for member in self.members:
             if not re.fullmatch(IDENTITY, member):
                 raise ValueError(f"member {member!r} must match {IDENTITY}")
@@ -127,6 +128,9 @@ class ServiceSettings(_Strict):
         default=10.0, gt=0, le=120, description="How long POST /v1/audit/events waits for the spool."
     )
     reservations_kept: int = Field(default=100_000, ge=100, description="Open LLM reservations remembered.")
+    shutdown_grace_seconds: int = Field(
+        default=20, ge=1, le=3600, description="On SIGTERM, how long in-flight requests (held calls) may finish."
+    )
 
 
 class _File(_Strict):
@@ -158,11 +162,36 @@ def _document(value: dict[str, Any] | str, base: Path, name: str) -> tuple[Any, 
         raise ServiceConfigError(f"{name}: cannot read {path}: {exc}") from None
 
 
+CONFIGMAP_KEYS = {"service": "service.yaml", "audit": "audit.yaml", "governance": "governance.yaml",
+                  "guardrails": "guardrails.yaml"}  # fmt: skip
+
+
+def from_configmap(manifest: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The config from a Kubernetes ConfigMap manifest holding ``service.yaml`` and the HooksRuntime documents."""
+    data = manifest.get("data")
+    if not isinstance(data, Mapping):
+        raise ServiceConfigError(f"{source}: the ConfigMap has no data")
+    out: dict[str, Any] = {}
+    for section, key in CONFIGMAP_KEYS.items():
+        if key not in data:
+            if section == "service":
+                raise ServiceConfigError(f"{source}: the ConfigMap has no {key} (the service's own section)")
+            continue
+        try:
+            out[section] = yaml.safe_load(str(data[key])) or {}
+        except yaml.YAMLError as exc:
+            raise ServiceConfigError(f"{source}: data.{key} is not YAML: {exc}") from None
+    return out
+
+
 def parse_service_config(
     data: Any, *, base: Path, source: str = "hooks config", env: Mapping[str, str] | None = None
 ) -> HooksServiceConfig:
+    """``data`` is the config mapping, or a ConfigMap manifest (``kind: ConfigMap``) with the same as data keys."""
     if not isinstance(data, dict):
         raise ServiceConfigError(f"{source}: the top level must be a mapping")
+    if data.get("kind") == "ConfigMap":
+        data = from_configmap(data, source)
     try:
         raw = _File.model_validate(data)
     except ValidationError as exc:

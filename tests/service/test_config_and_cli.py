@@ -11,10 +11,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from hooks.service.auth import Principal, Rejection, authenticate
-from hooks.service.config import Credentials, ServiceConfigError, load_service_config, resolve_tokens
-from tests.service.conftest import free_port
+from hooks.service.config import (
+    Credentials,
+    ServiceConfigError,
+    load_service_config,
+    parse_service_config,
+    resolve_tokens,
+)
+from hooks.service.serve import app_from_config
+from tests.service.conftest import ENV, free_port, service_config
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "docs" / "hooks.example.yaml"
@@ -45,6 +53,13 @@ def test_unknown_keys_in_the_config_are_named(tmp_path: Path) -> None:
     path.write_text("service: {auditKeys: k, auth: {applicationTokenEnv: A}}\nguardrails: missing.yaml\n")
     with pytest.raises(ServiceConfigError, match=r"missing\.yaml"):
         load_service_config(path, env={})
+
+
+def test_missing_audit_keys_stop_the_start_naming_the_directory(tmp_path: Path) -> None:
+    data = service_config(tmp_path)
+    config = parse_service_config(data, base=tmp_path, env=ENV)
+    with pytest.raises(ServiceConfigError, match=r"service\.auditKeys: .*audit keygen"):
+        app_from_config(config, ENV)
 
 
 def test_authenticate() -> None:
@@ -106,3 +121,33 @@ def test_the_example_starts_with_only_its_token_variables_set(tmp_path: Path) ->
     assert proc.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal after its graceful shutdown
     last = (tmp_path / ".hooks-state" / "audit.jsonl").read_text().splitlines()[-1]
     assert '"final":true' in last  # the shutdown wrote the final signed checkpoint
+
+
+def test_the_hooks_runtime_configmap_manifest_is_a_config(tmp_path: Path) -> None:
+    from components.hooks_runtime import audit_document, governance_document, guardrails_document
+    from components.stack_config import BudgetsConfig, RateLimitsConfig
+    from hooks.audit.config import AuditRuntimeConfig
+    from hooks.guardrails.config import load_guardrail_config
+
+    guardrails = load_guardrail_config(REPO / "docs" / "guardrails.bakerst.yaml")
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "bakerst-hooks"},
+        "data": {
+            "service.yaml": yaml.safe_dump({"auditKeys": str(tmp_path), "auth": {"applicationTokenEnv": "T_APP"}}),
+            "audit.yaml": yaml.safe_dump(audit_document(AuditRuntimeConfig(spool_dir=str(tmp_path / "spool")))),
+            "governance.yaml": yaml.safe_dump(governance_document(RateLimitsConfig(), BudgetsConfig())),
+            "guardrails.yaml": yaml.safe_dump(guardrails_document(guardrails)),
+        },
+    }
+    path = tmp_path / "configmap.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    config = load_service_config(path, env={})
+    assert config.guardrails == guardrails
+    assert config.audit.spool_dir == str(tmp_path / "spool")
+    assert config.governance.rate_limits.per_user_per_minute == RateLimitsConfig().per_user_per_minute
+    del manifest["data"]["service.yaml"]  # type: ignore[attr-defined]
+    path.write_text(yaml.safe_dump(manifest))
+    with pytest.raises(ServiceConfigError, match=r"service\.yaml"):
+        load_service_config(path, env={})
