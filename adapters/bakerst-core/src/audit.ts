@@ -47,7 +47,7 @@ export class BufferedAuditSink implements AuditSink {
   private readonly queue: string[] = [];
   private readonly counters = { sent: 0, dropped: 0, rejected: 0, failedAttempts: 0 };
   private timer: NodeJS.Timeout | undefined;
-  private shipping: Promise<void> | undefined;
+  private shipping: Promise<boolean> | undefined;
   private backoffMs = 0;
 
   constructor(
@@ -79,11 +79,9 @@ export class BufferedAuditSink implements AuditSink {
   /** Ship everything buffered now; resolves when the buffer is empty or a batch could not be delivered. */
   async flush(): Promise<boolean> {
     while (this.queue.length > 0) {
-      if (this.shipping) await this.shipping;
-      else if (!(await this.ship())) return false;
+      if (!(await this.ship())) return false;
     }
-    if (this.shipping) await this.shipping;
-    return this.queue.length === 0;
+    return true;
   }
 
   /** Stop the background timer (buffered events stay buffered; call `flush` first to send them). */
@@ -103,50 +101,51 @@ export class BufferedAuditSink implements AuditSink {
     this.timer.unref(); // buffered audit never keeps the brain alive
   }
 
-  /** Send one batch from the head of the buffer; true when it was delivered (or refused as invalid). */
+  /**
+   * Send one batch from the head of the buffer; true when it was delivered (or refused as invalid). One batch is
+   * in flight at a time: a call while one is in flight waits for it instead (never sending the same events twice).
+   */
   private ship(): Promise<boolean> {
-    const run = async (): Promise<boolean> => {
-      const batch: string[] = [];
-      let bytes = 2;
-      for (const item of this.queue) {
-        if (batch.length >= this.config.auditBatchSize) break;
-        if (batch.length > 0 && bytes + item.length + 1 > MAX_BATCH_BYTES) break;
-        batch.push(item);
-        bytes += item.length + 1;
-      }
-      if (batch.length === 0) return true;
-      try {
-        await this.client.auditEvents(`[${batch.join(',')}]`);
-        this.queue.splice(0, batch.length);
-        this.counters.sent += batch.length;
-        this.backoffMs = 0;
-        return true;
-      } catch (err) {
-        const status = err instanceof HooksError ? err.status : undefined;
-        if (status === 400 || status === 413 || status === 422) {
-          this.queue.splice(0, batch.length);
-          this.counters.rejected += batch.length;
-          warn('audit batch refused by the hooks service: dropped', { events: batch.length, error: String(err) });
-          return true;
-        }
-        this.counters.failedAttempts++;
-        this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, this.backoffMs * 2));
-        warn('audit batch not delivered: kept for retry', {
-          events: batch.length,
-          retryInMs: this.backoffMs,
-          error: err instanceof Error ? err.message : String(err),
-        });
-        return false;
-      }
-    };
-    const promise = run();
-    this.shipping = promise.then(
-      () => undefined,
-      () => undefined,
-    );
-    void promise.finally(() => {
+    if (this.shipping) return this.shipping;
+    const promise = this.shipHead().finally(() => {
       this.shipping = undefined;
     });
+    this.shipping = promise;
     return promise;
+  }
+
+  private async shipHead(): Promise<boolean> {
+    const batch: string[] = [];
+    let bytes = 2;
+    for (const item of this.queue) {
+      if (batch.length >= this.config.auditBatchSize) break;
+      if (batch.length > 0 && bytes + item.length + 1 > MAX_BATCH_BYTES) break;
+      batch.push(item);
+      bytes += item.length + 1;
+    }
+    if (batch.length === 0) return true;
+    try {
+      await this.client.auditEvents(`[${batch.join(',')}]`);
+      this.queue.splice(0, batch.length);
+      this.counters.sent += batch.length;
+      this.backoffMs = 0;
+      return true;
+    } catch (err) {
+      const status = err instanceof HooksError ? err.status : undefined;
+      if (status === 400 || status === 413 || status === 422) {
+        this.queue.splice(0, batch.length);
+        this.counters.rejected += batch.length;
+        warn('audit batch refused by the hooks service: dropped', { events: batch.length, error: String(err) });
+        return true;
+      }
+      this.counters.failedAttempts++;
+      this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, this.backoffMs * 2));
+      warn('audit batch not delivered: kept for retry', {
+        events: batch.length,
+        retryInMs: this.backoffMs,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return false;
+    }
   }
 }

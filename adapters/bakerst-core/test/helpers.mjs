@@ -187,10 +187,11 @@ export async function startBrain(serviceUrl, env = {}) {
     child.once('exit', (code) => fail(new Error(`the fixture brain exited (${code}): ${stderr}`)));
   });
   const url = `http://127.0.0.1:${port}`;
+  const auth = env.AUTH_TOKEN ? { authorization: `Bearer ${env.AUTH_TOKEN}` } : {};
   const post = async (path, body, headers = {}) => {
     const res = await fetch(url + path, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...auth, ...headers },
       body: JSON.stringify(body),
     });
     return { status: res.status, body: await res.json() };
@@ -207,7 +208,7 @@ export async function startBrain(serviceUrl, env = {}) {
       return { status, body, results: JSON.parse(body.response) };
     },
     async state() {
-      return (await fetch(`${url}/debug/state`)).json();
+      return (await fetch(`${url}/debug/state`, { headers: auth })).json();
     },
     async flush() {
       return (await post('/debug/flush', {})).body;
