@@ -135,7 +135,10 @@ export class BufferedAuditSink implements AuditSink {
       if (status === 400 || status === 413 || status === 422) {
         this.queue.splice(0, batch.length);
         this.counters.rejected += batch.length;
-        warn('audit batch refused by the hooks service: dropped', { events: batch.length, error: String(err) });
+        warn('audit batch refused by the hooks service: dropped', {
+          events: batch.length,
+          error: err instanceof Error ? err.message : String(err),
+        });
         return true;
       }
       this.counters.failedAttempts++;

@@ -85,14 +85,14 @@ function isRecord(value: unknown): value is Json {
 }
 
 function garbage(path: string, what: string): HooksError {
-  return new HooksError('garbage', `${path} answered ${what}`);
+  return new HooksError('garbage', `answered ${path} with ${what}`);
 }
 
 function str(body: Json, key: string, path: string, optional = false): string | undefined {
   const value = body[key];
   if (value === undefined || value === null) {
     if (optional) return undefined;
-    throw garbage(path, `without a string "${key}"`);
+    throw garbage(path, `a body without a string "${key}"`);
   }
   if (typeof value !== 'string') throw garbage(path, `a non-string "${key}"`);
   return value;
@@ -100,13 +100,13 @@ function str(body: Json, key: string, path: string, optional = false): string | 
 
 function num(body: Json, key: string, path: string): number {
   const value = body[key];
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw garbage(path, `without a number "${key}"`);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw garbage(path, `a body without a number "${key}"`);
   return value;
 }
 
 function bool(body: Json, key: string, path: string): boolean {
   const value = body[key];
-  if (typeof value !== 'boolean') throw garbage(path, `without a boolean "${key}"`);
+  if (typeof value !== 'boolean') throw garbage(path, `a body without a boolean "${key}"`);
   return value;
 }
 
@@ -182,7 +182,7 @@ export class HooksClient {
   async after(context: WireToolCall, result: unknown): Promise<AfterAnswer> {
     const path = '/v1/guardrail/after';
     const body = await this.post(path, JSON.stringify({ context, result: result ?? null }), this.config.timeoutMs);
-    if (!isRecord(body) || !('result' in body)) throw garbage(path, 'without a "result"');
+    if (!isRecord(body) || !('result' in body)) throw garbage(path, 'a body without a "result"');
     const redactions = body['redactions'] ?? {};
     if (!isRecord(redactions)) throw garbage(path, 'a "redactions" that is not an object');
     return { result: body['result'], withheld: bool(body, 'withheld', path), redactions: redactions as Record<string, number> };
