@@ -98,6 +98,7 @@ export class LlmGovernor {
     try {
       answer = await this.client.admit(body);
     } catch (err) {
+      warn('LLM call refused', { model, error: err instanceof Error ? err.message : String(err) });
       if (err instanceof HooksError && err.kind === 'http' && err.status !== undefined) {
         throw new LlmAdmissionError(
           `LLM call refused by the hooks service: ${err.message}`,

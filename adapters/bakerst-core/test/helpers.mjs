@@ -109,7 +109,7 @@ export async function startService(options = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'bakerst-hooks-'));
   const config = join(dir, 'hooks.json'); // JSON is YAML
   writeFileSync(config, JSON.stringify(serviceConfig(dir, options), null, 2));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(CLI, ['hooks', 'serve', '--config', config, '--port', String(port)], {
     env: { ...process.env, ...TOKENS },
     stdio: ['ignore', 'ignore', 'pipe'],
