@@ -1,7 +1,8 @@
 """The hooks service's cost per tool call (before + after), next to a bare ASGI echo served the same way, same run.
 
 Both servers run on uvicorn in child processes on loopback (one worker each); this process is the client (one
-keep-alive ``httpx`` connection each, calls one after another). Per tool call the client sends the same two
+keep-alive ``httpx`` connection each; every tool call goes to the echo and then to the service, so drift on a
+shared machine hits both alike). Per tool call the client sends the same two
 bodies to each: the ``before`` body with a 1 KB argument and the ``after`` body with a 10 KB result. The echo
 endpoint parses the JSON and sends it back (the floor any JSON-over-HTTP hook pays); the service runs the real
 guardrail chain with the Baker Street policy and the real tamper-evident audit sink (file sink, fsync'd spool).
@@ -130,22 +131,29 @@ def _start(kind: str, state: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError(f"{kind} server did not start")
 
 
-def _measure(url: str, paths: tuple[str, str], bodies: tuple[dict[str, Any], dict[str, Any]], calls: int,
-             warmup: int) -> list[float]:  # fmt: skip
+def _measure(targets: dict[str, tuple[str, tuple[str, str]]], bodies: tuple[dict[str, Any], dict[str, Any]],
+             calls: int, warmup: int) -> dict[str, list[float]]:  # fmt: skip
+    """Per tool call, one pair of requests to each target in turn, so drift on this machine hits all alike."""
     import httpx
 
-    times: list[float] = []
+    times: dict[str, list[float]] = {name: [] for name in targets}
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+    clients = {name: httpx.Client(base_url=url, headers=headers, timeout=30) for name, (url, _) in targets.items()}
+    try:
         for i in range(warmup + calls):
-            start = time.perf_counter()
-            first = client.post(paths[0], json=bodies[0])
-            second = client.post(paths[1], json=bodies[1])
-            elapsed = time.perf_counter() - start
-            if first.status_code != 200 or second.status_code != 200:
-                raise RuntimeError(f"{url}: {first.status_code} {first.text[:200]} / {second.status_code}")
-            if i >= warmup:
-                times.append(elapsed)
+            for name, (_, paths) in targets.items():
+                client = clients[name]
+                start = time.perf_counter()
+                first = client.post(paths[0], json=bodies[0])
+                second = client.post(paths[1], json=bodies[1])
+                elapsed = time.perf_counter() - start
+                if first.status_code != 200 or second.status_code != 200:
+                    raise RuntimeError(f"{name}: {first.status_code} {first.text[:200]} / {second.status_code}")
+                if i >= warmup:
+                    times[name].append(elapsed)
+    finally:
+        for client in clients.values():
+            client.close()
     return times
 
 
@@ -173,7 +181,7 @@ def main() -> int:
     after = {"context": context, "result": _text(10 * 1024)}
     with tempfile.TemporaryDirectory(prefix="bench-hooks-") as tmp:
         results: dict[str, list[float]] = {}
-        procs = []
+        procs: list[subprocess.Popen[bytes]] = []
         try:
             echo, echo_url = _start("echo", Path(tmp))
             procs.append(echo)
@@ -181,15 +189,11 @@ def main() -> int:
             state.mkdir()
             hooks, hooks_url = _start("hooks", state)
             procs.append(hooks)
-            # interleave in two rounds so drift on this shared machine hits both alike
-            for round_ in range(2):
-                half = args.calls // 2
-                echo_t = _measure(echo_url, ("/before", "/after"), (before, after), half, args.warmup)
-                hooks_t = _measure(hooks_url, ("/v1/guardrail/before", "/v1/guardrail/after"), (before, after),
-                                   half, args.warmup)  # fmt: skip
-                results.setdefault("echo", []).extend(echo_t)
-                results.setdefault("hooks", []).extend(hooks_t)
-                del round_
+            results = _measure(
+                {"echo": (echo_url, ("/before", "/after")),
+                 "hooks": (hooks_url, ("/v1/guardrail/before", "/v1/guardrail/after"))},
+                (before, after), args.calls, args.warmup,
+            )  # fmt: skip
         finally:
             for proc in procs:
                 proc.terminate()

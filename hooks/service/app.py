@@ -11,14 +11,14 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Body, Depends, FastAPI, Request
+from fastapi import Body, Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hooks.audit.taxonomy import make_event
 from hooks.governance.pricing import UnknownModelError
@@ -27,7 +27,7 @@ from hooks.guardrails.approvals import UnknownApprovalError
 from hooks.service.approvals import NotPendingError, may_decide
 from hooks.service.auth import APPROVER_HEADER, Principal, Rejection, authenticate
 from hooks.service.events import ReportedEvent, map_event
-from hooks.service.limits import BodyLimitMiddleware
+from hooks.service.limits import BodyLimitMiddleware, TimingMiddleware
 from hooks.service.metrics import CONTENT_TYPE
 from hooks.service.models import (
     AdmitRequest,
@@ -52,6 +52,7 @@ from hooks.service.models import (
 from hooks.service.runtime import Runtime
 from hooks.types import AuditEvent, GuardrailContext, GuardrailResult
 
+T = TypeVar("T")
 log = logging.getLogger("hooks.service")
 MAX_EVENTS_PER_REQUEST = 1000
 TITLE = "Baker Street hardened hooks service"
@@ -156,24 +157,28 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return validation_error_response(exc)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kinds = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed"}
+        detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 400:
+            detail = f"the body is not valid JSON: {detail}"
+        body = ErrorBody(error=kinds.get(exc.status_code, "http_error"), message=detail)
+        return _error_response(exc.status_code, body, dict(exc.headers or {}))
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         body = ErrorBody(error="internal_error", message=f"{type(exc).__name__}: the request was refused")
         return _error_response(500, body)
 
-    @app.middleware("http")
-    async def _timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        label = getattr(route, "path", "unmatched")
+    def observe(route: str, seconds: float) -> None:
         runtime = holder.get("rt")
         if runtime is not None:
-            runtime.metrics.latency.labels(label).observe(time.perf_counter() - started)
-        return response
+            runtime.metrics.latency.labels(route).observe(seconds)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(TimingMiddleware, observe=observe)
 
     # ------------------------------------------------------------------------------------------------ auth
 
@@ -192,7 +197,7 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
         message = "missing or wrong bearer token" if status == 401 else f"not allowed: {reason}"
         return ApiError(status, "unauthorized" if status == 401 else "forbidden", message)
 
-    def _principal(request: Request) -> Principal:
+    def _identify(request: Request) -> Principal:
         found = authenticate(
             request.headers.get("authorization"), request.headers.get(APPROVER_HEADER), rt().credentials
         )
@@ -200,21 +205,25 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
             raise _reject(request, found.reason)
         return found
 
-    def application(request: Request) -> Principal:
-        principal = _principal(request)
+    async def any_principal(request: Request) -> Principal:
+        return _identify(request)
+
+    async def application(request: Request) -> Principal:
+        principal = _identify(request)
         if principal.role != "application":
             raise _reject(request, f"{principal.identity} is an approver, not the application", 403)
         return principal
 
-    def approver(request: Request) -> Principal:
-        principal = _principal(request)
+    async def approver(request: Request) -> Principal:
+        principal = _identify(request)
         if principal.role != "approver":
             raise _reject(request, "only an approver may decide", 403)
         return principal
 
     AppAuth = Annotated[Principal, Depends(application)]
     ApproverAuth = Annotated[Principal, Depends(approver)]
-    AnyAuth = Annotated[Principal, Depends(_principal)]
+    AnyAuth = Annotated[Principal, Depends(any_principal)]
+    ApprovalId = Annotated[str, Path(alias="approvalId", min_length=1, max_length=128)]
 
     # ------------------------------------------------------------------------------------------- guardrails
 
@@ -276,9 +285,8 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
         try:
             result = await chain.after_tool_execution(ctx, body.result)
         except Exception as exc:  # fail closed: the model gets the notice, never the unchecked result
-            result = GuardrailResult.blocked("service.error", _failed(ctx, "result", exc))
-            result = GuardrailResult(allow=False, rule=result.rule, reason=result.reason,
-                                     output=chain.config.result_notice)  # fmt: skip
+            reason = _failed(ctx, "result", exc)
+            result = GuardrailResult.blocked("service.error", reason, output=chain.config.result_notice)
         outcome = "pass" if result.allow else "withhold"
         rt().metrics.decisions.labels("after", outcome, result.rule or "-").inc()
         return AfterResponse(result=result.output, withheld=not result.allow, redactions=dict(result.redactions))
@@ -300,6 +308,8 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
     async def audit_events(events: EventsBody, _: AppAuth) -> AuditAccepted:
         runtime = rt()
         batch = events if isinstance(events, list) else [events]
+        if runtime.sink.queue_depth() + len(batch) > runtime.sink.queue_max:
+            raise ApiError(503, "audit_unavailable", "the audit queue is full; retry shortly", retry_after=5)
         recorded: list[RecordedEvent] = []
         for item in batch:
             mapped, problems = map_event(
@@ -348,7 +358,11 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
         except Exception as exc:  # fail closed: no admission without a budget decision
             runtime.metrics.llm_admissions.labels("error").inc()
             raise ApiError(503, "governance_unavailable", f"{type(exc).__name__}: {exc}", retry_after=5) from None
-        runtime.keep_reservation(admission.reservation)
+        try:
+            await runtime.reservations.keep(admission.reservation)
+        except Exception as exc:  # a reservation nobody can settle: give it back and refuse (fail closed)
+            await gov.governor.release(admission.reservation)
+            raise ApiError(503, "governance_unavailable", f"{type(exc).__name__}: {exc}", retry_after=5) from None
         runtime.metrics.llm_admissions.labels("downgraded" if admission.downgraded else "admitted").inc()
         return AdmitResponse(
             model=admission.model,
@@ -361,12 +375,15 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
     @app.post(
         "/v1/llm/settle",
         response_model=SettleResponse,
-        responses=_responses(404),
+        responses=_responses(404, 503),
         summary="Settle an admitted call from the provider's usage",
     )
     async def settle(body: SettleRequest, _: AppAuth) -> SettleResponse:
         runtime = rt()
-        reservation = runtime.reservations.pop(body.reservation_id, None)
+        try:
+            reservation = await runtime.reservations.take(body.reservation_id)
+        except Exception as exc:
+            raise ApiError(503, "governance_unavailable", f"{type(exc).__name__}: {exc}", retry_after=5) from None
         if reservation is None:
             raise ApiError(
                 404, "unknown_reservation", f"no open reservation {body.reservation_id!r} (settled, or never made here)"
@@ -382,18 +399,31 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
 
     # -------------------------------------------------------------------------------------------- approvals
 
+    async def _store(call: Awaitable[T]) -> T:
+        """A store call; a store that is down is a 503 (never a decision taken without it)."""
+        try:
+            return await call
+        except (UnknownApprovalError, NotPendingError):
+            raise
+        except Exception as exc:
+            raise ApiError(
+                503, "approvals_unavailable", f"the approval store failed: {type(exc).__name__}: {exc}", retry_after=5
+            ) from None
+
     async def _get(approval_id: str) -> Approval:
         try:
-            return Approval.of(await rt().approvals.get(approval_id))
+            return Approval.of(await _store(rt().approvals.get(approval_id)))
         except UnknownApprovalError:
             raise ApiError(404, "unknown_approval", f"no approval request {approval_id!r}") from None
 
-    @app.get("/v1/approvals", response_model=ApprovalList, responses=_responses(), summary="Pending requests")
+    @app.get("/v1/approvals", response_model=ApprovalList, responses=_responses(503), summary="Pending requests")
     async def list_pending(_: AnyAuth) -> ApprovalList:
-        return ApprovalList(approvals=[Approval.of(r) for r in await rt().approvals.pending()])
+        return ApprovalList(approvals=[Approval.of(r) for r in await _store(rt().approvals.pending())])
 
-    @app.get("/v1/approvals/{approval_id}", response_model=Approval, responses=_responses(404), summary="One request")
-    async def get_one(approval_id: str, _: AnyAuth) -> Approval:
+    @app.get(
+        "/v1/approvals/{approvalId}", response_model=Approval, responses=_responses(404, 503), summary="One request"
+    )
+    async def get_one(approval_id: ApprovalId, _: AnyAuth) -> Approval:
         return await _get(approval_id)
 
     async def _decide(
@@ -401,14 +431,14 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
     ) -> Approval:
         store = rt().approvals
         try:
-            current = await store.get(approval_id)
+            current = await _store(store.get(approval_id))
         except UnknownApprovalError:
             raise ApiError(404, "unknown_approval", f"no approval request {approval_id!r}") from None
         refusal = may_decide(current, principal.person)
         if refusal is not None:
             raise _reject(request, f"self_approval: {refusal}", 403)
         try:
-            decided = await store.decide(approval_id, approved=approve, by=principal.identity, comment=comment)
+            decided = await _store(store.decide(approval_id, approved=approve, by=principal.identity, comment=comment))
         except NotPendingError as exc:
             raise ApiError(409, "not_pending", str(exc)) from None
         except UnknownApprovalError:
@@ -423,23 +453,23 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
         return Approval.of(decided)
 
     @app.post(
-        "/v1/approvals/{approval_id}/approve",
+        "/v1/approvals/{approvalId}/approve",
         response_model=Approval,
-        responses=_responses(403, 404, 409),
+        responses=_responses(403, 404, 409, 503),
         summary="Approve a held call (comment optional)",
     )
     async def approve(
-        approval_id: str, request: Request, principal: ApproverAuth, body: Decision | None = None
+        approval_id: ApprovalId, request: Request, principal: ApproverAuth, body: Decision | None = None
     ) -> Approval:
         return await _decide(request, approval_id, principal, True, body.comment if body else None)
 
     @app.post(
-        "/v1/approvals/{approval_id}/deny",
+        "/v1/approvals/{approvalId}/deny",
         response_model=Approval,
-        responses=_responses(403, 404, 409),
+        responses=_responses(403, 404, 409, 503),
         summary="Deny a held call (comment required)",
     )
-    async def deny(approval_id: str, request: Request, principal: ApproverAuth, body: Decision) -> Approval:
+    async def deny(approval_id: ApprovalId, request: Request, principal: ApproverAuth, body: Decision) -> Approval:
         if not (body.comment or "").strip():
             raise ApiError(
                 422,

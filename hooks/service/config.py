@@ -20,6 +20,7 @@ and :func:`resolve_tokens` reads them, failing with every missing variable's nam
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +65,6 @@ class ApproverGroup(_Strict):
 
     @model_validator(mode="after")
     def _members_valid(self) -> ApproverGroup:
-        import re
-
         for member in self.members:
             if not re.fullmatch(IDENTITY, member):
                 raise ValueError(f"member {member!r} must match {IDENTITY}")
@@ -127,6 +126,9 @@ class ServiceSettings(_Strict):
         default=10.0, gt=0, le=120, description="How long POST /v1/audit/events waits for the spool."
     )
     reservations_kept: int = Field(default=100_000, ge=100, description="Open LLM reservations remembered.")
+    shutdown_grace_seconds: int = Field(
+        default=20, ge=1, le=3600, description="On SIGTERM, how long in-flight requests (held calls) may finish."
+    )
 
 
 class _File(_Strict):

@@ -1,4 +1,6 @@
-"""Body size limit (ASGI middleware): a body over ``max_bytes`` gets 413 before any handler parses it.
+"""Pure ASGI middleware: the body size limit and request timing.
+
+Body size limit: a body over ``max_bytes`` gets 413 before any handler parses it.
 
 A declared ``Content-Length`` over the limit is refused at once; otherwise the body is read (never more than
 ``max_bytes`` kept) and handed to the app unchanged, so a chunked body cannot slip past. The API speaks JSON only:
@@ -9,6 +11,7 @@ problem, not a confusing type error).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -73,3 +76,22 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+class TimingMiddleware:
+    """Observe each HTTP request's duration under its route template (``/v1/approvals/{approval_id}``)."""
+
+    def __init__(self, app: ASGIApp, observe: Callable[[str, float], None]) -> None:
+        self.app = app
+        self.observe = observe
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            route = scope.get("route")
+            self.observe(str(getattr(route, "path", "unmatched")), time.perf_counter() - started)

@@ -12,7 +12,6 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,12 +21,12 @@ from typing import Any
 from hooks.audit.config import build_shippers
 from hooks.audit.keys import keygen, writer_dir
 from hooks.audit.sink import TamperEvidentAuditSink
-from hooks.governance.budget import Reservation
 from hooks.governance.factory import Governance, build_governance
 from hooks.guardrails.chain import GuardrailChain
 from hooks.service.approvals import ApprovalStoreAPI, MemoryApprovalStore
 from hooks.service.config import Credentials, HooksServiceConfig, ServiceConfigError
 from hooks.service.metrics import ServiceMetrics
+from hooks.service.reservations import MemoryReservations, RedisReservations, ReservationStore
 from hooks.types import utc_now
 
 log = logging.getLogger("hooks.service")
@@ -44,13 +43,8 @@ class Runtime:
     metrics: ServiceMetrics
     redis_url: str | None
     clock: Callable[[], datetime] = utc_now
-    reservations: OrderedDict[str, Reservation] = field(default_factory=OrderedDict)
+    reservations: ReservationStore = field(default_factory=MemoryReservations)
     _redis_probe: Any = None
-
-    def keep_reservation(self, reservation: Reservation) -> None:
-        self.reservations[reservation.id] = reservation
-        while len(self.reservations) > self.config.service.reservations_kept:
-            self.reservations.popitem(last=False)
 
     async def spool_writable(self) -> bool:
         def probe() -> bool:
@@ -82,6 +76,8 @@ class Runtime:
     async def aclose(self) -> None:
         with contextlib.suppress(Exception):
             await self.approvals.aclose()
+        with contextlib.suppress(Exception):
+            await self.reservations.aclose()
         backend = getattr(self.governance.limiter, "_backend", None)
         if backend is not None and hasattr(backend, "aclose"):
             with contextlib.suppress(Exception):
@@ -92,7 +88,8 @@ class Runtime:
         await asyncio.to_thread(self.sink.close, 10.0)
 
 
-def _audit_keys(config: HooksServiceConfig) -> Path:
+def prepare_audit_keys(config: HooksServiceConfig) -> Path:
+    """The audit key directory; created when empty and ``createAuditKeys`` allows it, else an error naming it."""
     keys = Path(config.service.audit_keys)
     if not (keys / "writer").is_dir() and not (keys / "state.json").is_file():
         if not config.service.create_audit_keys:
@@ -109,7 +106,7 @@ def _audit_keys(config: HooksServiceConfig) -> Path:
 
 def build_runtime(config: HooksServiceConfig, credentials: Credentials) -> Runtime:
     """Every object the service needs (call from inside the event loop that will serve)."""
-    keys = _audit_keys(config)
+    keys = prepare_audit_keys(config)
     audit_cfg = config.audit
     spool = Path(audit_cfg.spool_dir)
     spool.mkdir(parents=True, exist_ok=True)
@@ -148,8 +145,18 @@ def build_runtime(config: HooksServiceConfig, credentials: Credentials) -> Runti
     except BaseException:
         sink.close(5.0)
         raise
+    reservations: ReservationStore
+    if config.governance.redis_url:
+        reservations = RedisReservations(
+            config.governance.redis_url,
+            prefix=config.governance.key_prefix,
+            ttl_seconds=config.governance.budgets.reservation_ttl_seconds,
+        )
+    else:
+        reservations = MemoryReservations(config.service.reservations_kept)
     return Runtime(
         config=config,
+        reservations=reservations,
         credentials=credentials,
         sink=sink,
         chain=chain,

@@ -6,7 +6,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,9 @@ import pytest
 import uvicorn
 
 from hooks.audit.keys import keygen
-from hooks.service.config import parse_service_config
-from hooks.service.serve import app_from_config
+from hooks.service.app import create_app
+from hooks.service.config import parse_service_config, resolve_tokens
+from hooks.service.runtime import Runtime, build_runtime
 
 APP_TOKEN = "app-token-0123456789"
 ALICE_TOKEN = "alice-token-0123456789"
@@ -82,8 +83,9 @@ def service_config(tmp: Path, **overrides: Any) -> dict[str, Any]:
 class Service:
     """One service instance; ``start`` / ``stop`` may be repeated (a restart keeps the same state directory)."""
 
-    def __init__(self, tmp: Path, **overrides: Any) -> None:
+    def __init__(self, tmp: Path, *, mutate: Callable[[Runtime], None] | None = None, **overrides: Any) -> None:
         self.tmp = tmp
+        self.mutate = mutate
         if not (tmp / "keys").exists():
             keygen(tmp / "keys")
         self.data = service_config(tmp, **overrides)
@@ -101,7 +103,15 @@ class Service:
 
     def start(self) -> Service:
         config = parse_service_config(self.data, base=self.tmp, env=ENV)
-        app = app_from_config(config, ENV)
+        credentials = resolve_tokens(config.service.auth, ENV)
+
+        def build() -> Runtime:
+            runtime = build_runtime(config, credentials)
+            if self.mutate is not None:
+                self.mutate(runtime)
+            return runtime
+
+        app = create_app(build, max_body_bytes=config.service.max_body_bytes)
         self.port = free_port()
         self.server = uvicorn.Server(
             uvicorn.Config(

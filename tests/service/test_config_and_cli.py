@@ -13,8 +13,15 @@ import httpx
 import pytest
 
 from hooks.service.auth import Principal, Rejection, authenticate
-from hooks.service.config import Credentials, ServiceConfigError, load_service_config, resolve_tokens
-from tests.service.conftest import free_port
+from hooks.service.config import (
+    Credentials,
+    ServiceConfigError,
+    load_service_config,
+    parse_service_config,
+    resolve_tokens,
+)
+from hooks.service.serve import app_from_config
+from tests.service.conftest import ENV, free_port, service_config
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "docs" / "hooks.example.yaml"
@@ -45,6 +52,13 @@ def test_unknown_keys_in_the_config_are_named(tmp_path: Path) -> None:
     path.write_text("service: {auditKeys: k, auth: {applicationTokenEnv: A}}\nguardrails: missing.yaml\n")
     with pytest.raises(ServiceConfigError, match=r"missing\.yaml"):
         load_service_config(path, env={})
+
+
+def test_missing_audit_keys_stop_the_start_naming_the_directory(tmp_path: Path) -> None:
+    data = service_config(tmp_path)
+    config = parse_service_config(data, base=tmp_path, env=ENV)
+    with pytest.raises(ServiceConfigError, match=r"service\.auditKeys: .*audit keygen"):
+        app_from_config(config, ENV)
 
 
 def test_authenticate() -> None:

@@ -98,5 +98,29 @@ def test_not_ready_while_redis_is_down(tmp_path: Path, redis: RedisServer) -> No
             body = c.post("/v1/guardrail/before", json=CALL).json()
         assert body["allow"] is False
         assert body["rule"] == "approval.error"
+        with svc.client(ALICE_TOKEN) as alice:
+            listing = alice.get("/v1/approvals")
+        assert listing.status_code == 503
+        assert listing.json()["error"] == "approvals_unavailable"
+        assert listing.headers["Retry-After"] == "5"
     finally:
         svc.stop()
+
+
+def test_admit_on_one_replica_settle_on_another(tmp_path: Path, redis: RedisServer) -> None:
+    one = Service(tmp_path / "one", redis_url=redis.url).start()
+    two = Service(tmp_path / "two", redis_url=redis.url).start()
+    try:
+        with one.client() as a, two.client() as b:
+            admitted = a.post("/v1/llm/admit", json={"userId": "u1", "model": "small", "promptTokens": 100}).json()
+            body = {
+                "reservationId": admitted["reservationId"],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 10},
+            }
+            r = b.post("/v1/llm/settle", json=body)
+            assert r.status_code == 200, r.text
+            assert r.json() == {"chargedMicroUsd": 60, "source": "usage", "applied": True}
+            assert a.post("/v1/llm/settle", json=body).status_code == 404  # settled once
+    finally:
+        one.stop()
+        two.stop()
