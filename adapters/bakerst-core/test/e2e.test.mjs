@@ -127,6 +127,7 @@ describe('brain -> adapter -> hooks service', { skip: SKIP_SERVICE, timeout: 180
     const aborted = records.filter((r) => r.action === 'llm.call_aborted');
     assert.equal(aborted.length, 1, 'the broken stream, charged at its reservation');
     assert.ok(aborted[0].detail.charged_micro_usd > 0);
+    assert.equal(records.filter((r) => r.action === 'llm.usage_missing').length, 0, 'completed calls settled from usage');
 
     const verify = await runCli(['audit', 'verify', service.trail, '--keys', service.keys]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
