@@ -1,9 +1,11 @@
 /** Adapter settings, read from the environment (the brain container's env). */
 
+import { readFileSync } from 'node:fs';
+
 export interface AdapterConfig {
   /** Base URL of the hooks service, e.g. `http://bakerst-hooks.bakerst.svc:8787`. Empty: every call fails closed. */
   url: string;
-  /** The application bearer token (`service.auth.applicationTokenEnv` on the service side). */
+  /** The application bearer token (`service.auth.applicationTokenEnv` on the service side), or read from a file. */
   token: string;
   /** Timeout for `/v1/guardrail/before`; must exceed the service's approval timeout (a held call waits). */
   beforeTimeoutMs: number;
@@ -22,6 +24,7 @@ export interface AdapterConfig {
 export const ENV = {
   url: 'BAKERST_HOOKS_URL',
   token: 'BAKERST_HOOKS_TOKEN',
+  tokenFile: 'BAKERST_HOOKS_TOKEN_FILE',
   beforeTimeoutMs: 'BAKERST_HOOKS_BEFORE_TIMEOUT_MS',
   timeoutMs: 'BAKERST_HOOKS_TIMEOUT_MS',
   auditBufferSize: 'BAKERST_HOOKS_AUDIT_BUFFER',
@@ -49,11 +52,22 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, max
   return value;
 }
 
+function tokenFrom(env: NodeJS.ProcessEnv): string {
+  const direct = (env[ENV.token] ?? '').trim();
+  const file = (env[ENV.tokenFile] ?? '').trim();
+  if (direct || !file) return direct;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new Error(`${ENV.tokenFile}: cannot read ${file} (${(err as Error).message})`);
+  }
+}
+
 /** The config from `env`; throws, naming the variable, on a malformed number. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AdapterConfig {
   return {
     url: (env[ENV.url] ?? '').trim().replace(/\/+$/, ''),
-    token: (env[ENV.token] ?? '').trim(),
+    token: tokenFrom(env),
     beforeTimeoutMs: positiveInt(env, ENV.beforeTimeoutMs, DEFAULTS.beforeTimeoutMs),
     timeoutMs: positiveInt(env, ENV.timeoutMs, DEFAULTS.timeoutMs),
     auditBufferSize: positiveInt(env, ENV.auditBufferSize, DEFAULTS.auditBufferSize),

@@ -21,6 +21,7 @@ export function adapter(): Adapter {
   if (!current) {
     current = createAdapter();
     if (!current.config.url) warn('BAKERST_HOOKS_URL is not set: every tool call and LLM call will be refused');
+    else if (!current.config.token) warn('no BAKERST_HOOKS_TOKEN(_FILE): the hooks service will refuse every request');
     const sink = current.audit;
     process.once('beforeExit', () => void sink.flush());
   }

@@ -1,7 +1,10 @@
 // The adapter against fake HTTP servers: fail-closed answers (unreachable, slow, garbage), the audit buffer
 // (never throws, bounded, batches, retries), the governor (admit, downgrade, 429/503, settle, broken streams).
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 
 import {
@@ -286,5 +289,10 @@ describe('config', () => {
     assert.equal(config.beforeTimeoutMs, 330_000);
     assert.throws(() => configFromEnv({ BAKERST_HOOKS_TIMEOUT_MS: 'soon' }), /BAKERST_HOOKS_TIMEOUT_MS/);
     assert.throws(() => configFromEnv({ BAKERST_HOOKS_AUDIT_BATCH: '5000' }), /BAKERST_HOOKS_AUDIT_BATCH/);
+    const dir = mkdtempSync(join(tmpdir(), 'token-'));
+    writeFileSync(join(dir, 'token'), 'from-file\n');
+    assert.equal(configFromEnv({ BAKERST_HOOKS_TOKEN_FILE: join(dir, 'token') }).token, 'from-file');
+    assert.equal(configFromEnv({ BAKERST_HOOKS_TOKEN: 'direct', BAKERST_HOOKS_TOKEN_FILE: join(dir, 'token') }).token, 'direct');
+    assert.throws(() => configFromEnv({ BAKERST_HOOKS_TOKEN_FILE: join(dir, 'absent') }), /BAKERST_HOOKS_TOKEN_FILE/);
   });
 });
