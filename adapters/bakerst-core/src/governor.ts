@@ -137,6 +137,9 @@ export class LlmGovernor {
     const governor = this;
     const chat = proto['chat'];
     const chatStream = proto['chatStream'];
+    for (const [name, method] of [['chat', chat], ['chatStream', chatStream]] as const) {
+      if (typeof method !== 'function') warn(`ModelRouter.prototype.${name} is not a method: those calls are not governed`);
+    }
     if (typeof chat === 'function') {
       proto['chat'] = async function governedChat(this: unknown, options: ChatOptions, ...rest: unknown[]) {
         if (governor.inside.getStore()) return chat.call(this, options, ...rest);
