@@ -161,7 +161,9 @@ export async function startService(options = {}) {
 /** The fixture brain under the preload (NODE_OPTIONS=--import=register.mjs), pointed at `serviceUrl`. */
 export async function startBrain(serviceUrl, env = {}) {
   linkShared();
-  const child = spawn(process.execPath, [BRAIN_MAIN], {
+  // as upstream's entrypoint: `node --import <instrument.js> index.js`, the preload coming in through NODE_OPTIONS
+  const args = env.FIXTURE_INSTRUMENT ? ['--import', join(FIXTURE, 'services/brain/dist/instrument.js')] : [];
+  const child = spawn(process.execPath, [...args, BRAIN_MAIN], {
     env: {
       ...process.env,
       NODE_OPTIONS: `--import=${REGISTER}`,

@@ -77,6 +77,8 @@ export function createApi(
           modelCalls: modelRouter.calls,
           apiCalls: modelRouter.apiCallLog ?? [],
           auditSinkPassed: auditSink !== undefined,
+          moduleUrl: import.meta.url,
+          instrumented: globalThis.__fixtureInstrumented ?? null,
           audit: typeof audit.stats === 'function' ? audit.stats() : null,
         });
       }
