@@ -188,9 +188,10 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
         except Exception:  # the decision stands; a sink that refuses is reported loudly
             log.exception("audit sink refused %s", event.action)
 
-    def _reject(request: Request, reason: str, status: int = 401) -> ApiError:
+    def _reject(request: Request, reason: str, status: int = 401, kind: str = "") -> ApiError:
+        """Audit and count a refusal; ``kind`` (default: the reason) is the bounded metric label."""
         client = request.client.host if request.client else "unknown"
-        rt().metrics.auth_rejections.labels(reason).inc()
+        rt().metrics.auth_rejections.labels(kind or reason).inc()
         _emit(make_event("auth.rejected", client or "unknown", {
             "method": "bearer", "reason": reason, "source_ip": client or "unknown", "path": request.url.path,
         }))  # fmt: skip
@@ -211,13 +212,13 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
     async def application(request: Request) -> Principal:
         principal = _identify(request)
         if principal.role != "application":
-            raise _reject(request, f"{principal.identity} is an approver, not the application", 403)
+            raise _reject(request, f"{principal.identity} is an approver, not the application", 403, "wrong_role")
         return principal
 
     async def approver(request: Request) -> Principal:
         principal = _identify(request)
         if principal.role != "approver":
-            raise _reject(request, "only an approver may decide", 403)
+            raise _reject(request, "only an approver may decide", 403, "wrong_role")
         return principal
 
     AppAuth = Annotated[Principal, Depends(application)]
@@ -436,7 +437,7 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
             raise ApiError(404, "unknown_approval", f"no approval request {approval_id!r}") from None
         refusal = may_decide(current, principal.person)
         if refusal is not None:
-            raise _reject(request, f"self_approval: {refusal}", 403)
+            raise _reject(request, f"self_approval: {refusal}", 403, "self_approval")
         try:
             decided = await _store(store.decide(approval_id, approved=approve, by=principal.identity, comment=comment))
         except NotPendingError as exc:

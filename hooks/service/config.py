@@ -13,8 +13,10 @@ Layout (camelCase, snake_case accepted)::
     guardrails: {...} | "path/to/guardrails.yaml"  # hooks.guardrails.config.GuardrailConfig
 
 Each of the three documents is given inline or as a path (relative paths are relative to the config file), so the
-ConfigMap's files can be used as they are. Tokens never appear in the file: it names the environment variables,
-and :func:`resolve_tokens` reads them, failing with every missing variable's name.
+ConfigMap's files can be used as they are, mounted. The file may also be the ConfigMap manifest itself
+(``kind: ConfigMap``) with ``service.yaml`` beside ``audit.yaml``, ``governance.yaml`` and ``guardrails.yaml``.
+Tokens never appear in the file: it names the environment variables, and :func:`resolve_tokens` reads them,
+failing with every missing variable's name.
 """
 
 from __future__ import annotations
@@ -160,11 +162,36 @@ def _document(value: dict[str, Any] | str, base: Path, name: str) -> tuple[Any, 
         raise ServiceConfigError(f"{name}: cannot read {path}: {exc}") from None
 
 
+CONFIGMAP_KEYS = {"service": "service.yaml", "audit": "audit.yaml", "governance": "governance.yaml",
+                  "guardrails": "guardrails.yaml"}  # fmt: skip
+
+
+def from_configmap(manifest: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The config from a Kubernetes ConfigMap manifest holding ``service.yaml`` and the HooksRuntime documents."""
+    data = manifest.get("data")
+    if not isinstance(data, Mapping):
+        raise ServiceConfigError(f"{source}: the ConfigMap has no data")
+    out: dict[str, Any] = {}
+    for section, key in CONFIGMAP_KEYS.items():
+        if key not in data:
+            if section == "service":
+                raise ServiceConfigError(f"{source}: the ConfigMap has no {key} (the service's own section)")
+            continue
+        try:
+            out[section] = yaml.safe_load(str(data[key])) or {}
+        except yaml.YAMLError as exc:
+            raise ServiceConfigError(f"{source}: data.{key} is not YAML: {exc}") from None
+    return out
+
+
 def parse_service_config(
     data: Any, *, base: Path, source: str = "hooks config", env: Mapping[str, str] | None = None
 ) -> HooksServiceConfig:
+    """``data`` is the config mapping, or a ConfigMap manifest (``kind: ConfigMap``) with the same as data keys."""
     if not isinstance(data, dict):
         raise ServiceConfigError(f"{source}: the top level must be a mapping")
+    if data.get("kind") == "ConfigMap":
+        data = from_configmap(data, source)
     try:
         raw = _File.model_validate(data)
     except ValidationError as exc:

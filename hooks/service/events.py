@@ -10,7 +10,7 @@ and its own timestamp as ``reported_at`` (the record's time is the service's, so
 Whatever does not fit is still recorded: unfamiliar detail fields go under ``extra``; an event whose action is
 unknown, or whose detail breaks its action's schema, becomes ``<category>.reported`` with the whole detail under
 ``reported`` and each problem named in ``problems``. Floats become text and large details are cut (the audit
-encoding takes no floats, and a record stays bounded).
+encoding takes no floats and only ASCII keys, so other keys are escaped, and a record stays bounded).
 """
 
 from __future__ import annotations
@@ -47,12 +47,34 @@ class ReportedEvent:
     timestamp: str | None = None
 
 
+def _ascii_keys(value: Any, renamed: list[str], depth: int = 0) -> Any:
+    """Keys escaped to ASCII (the canonical encoding takes no other keys); each renamed key is listed."""
+    if depth > 64:
+        return "[too deep]"
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            safe = key if key.isascii() else key.encode("ascii", "backslashreplace").decode("ascii")
+            if safe != key:
+                renamed.append(safe)
+            out[safe] = _ascii_keys(item, renamed, depth + 1)
+        return out
+    if isinstance(value, list):
+        return [_ascii_keys(item, renamed, depth + 1) for item in value]
+    return value
+
+
 def _bounded(detail: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    safe = audit_safe(dict(detail))
+    renamed: list[str] = []
+    safe = _ascii_keys(audit_safe(dict(detail)), renamed)
+    problems = [f"non-ASCII keys escaped: {', '.join(renamed[:10])}"] if renamed else []
     text = json.dumps(safe, ensure_ascii=False)
     if len(text) <= MAX_DETAIL_CHARS:
-        return safe, []
-    return {"truncated": text[:MAX_DETAIL_CHARS]}, [f"detail is {len(text)} characters; cut to {MAX_DETAIL_CHARS}"]
+        return safe, problems
+    return {"truncated": text[:MAX_DETAIL_CHARS]}, [
+        *problems,
+        f"detail is {len(text)} characters; cut to {MAX_DETAIL_CHARS}",
+    ]
 
 
 def _short(action: str, category: str) -> str:

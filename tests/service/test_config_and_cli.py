@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from hooks.service.auth import Principal, Rejection, authenticate
 from hooks.service.config import (
@@ -120,3 +121,33 @@ def test_the_example_starts_with_only_its_token_variables_set(tmp_path: Path) ->
     assert proc.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal after its graceful shutdown
     last = (tmp_path / ".hooks-state" / "audit.jsonl").read_text().splitlines()[-1]
     assert '"final":true' in last  # the shutdown wrote the final signed checkpoint
+
+
+def test_the_hooks_runtime_configmap_manifest_is_a_config(tmp_path: Path) -> None:
+    from components.hooks_runtime import audit_document, governance_document, guardrails_document
+    from components.stack_config import BudgetsConfig, RateLimitsConfig
+    from hooks.audit.config import AuditRuntimeConfig
+    from hooks.guardrails.config import load_guardrail_config
+
+    guardrails = load_guardrail_config(REPO / "docs" / "guardrails.bakerst.yaml")
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "bakerst-hooks"},
+        "data": {
+            "service.yaml": yaml.safe_dump({"auditKeys": str(tmp_path), "auth": {"applicationTokenEnv": "T_APP"}}),
+            "audit.yaml": yaml.safe_dump(audit_document(AuditRuntimeConfig(spool_dir=str(tmp_path / "spool")))),
+            "governance.yaml": yaml.safe_dump(governance_document(RateLimitsConfig(), BudgetsConfig())),
+            "guardrails.yaml": yaml.safe_dump(guardrails_document(guardrails)),
+        },
+    }
+    path = tmp_path / "configmap.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    config = load_service_config(path, env={})
+    assert config.guardrails == guardrails
+    assert config.audit.spool_dir == str(tmp_path / "spool")
+    assert config.governance.rate_limits.per_user_per_minute == RateLimitsConfig().per_user_per_minute
+    del manifest["data"]["service.yaml"]  # type: ignore[attr-defined]
+    path.write_text(yaml.safe_dump(manifest))
+    with pytest.raises(ServiceConfigError, match=r"service\.yaml"):
+        load_service_config(path, env={})

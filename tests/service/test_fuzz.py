@@ -7,6 +7,7 @@ Bounded: a fixed number of examples per operation and mode, derandomized (the sa
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from hooks.service.models import ErrorBody
 from tests.service.conftest import ALICE_TOKEN, APP_TOKEN, Service
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "hooks-openapi.json"
-EXAMPLES = 15
+EXAMPLES = int(os.environ.get("HOOKS_FUZZ_EXAMPLES", "15"))
 DOCUMENTED_503 = {"/readyz", "/v1/audit/events", "/v1/llm/admit"}
 
 
