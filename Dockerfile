@@ -13,7 +13,7 @@ WORKDIR /src
 COPY adapters/bakerst-core/package.json adapters/bakerst-core/package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY adapters/bakerst-core/ ./
-RUN npm run build && npm prune --omit=dev
+RUN npm run build
 
 FROM ${PYTHON_IMAGE} AS venv
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -32,7 +32,8 @@ LABEL org.opencontainers.image.title="baker-street-hardened hooks service" \
 ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 RUN groupadd --system --gid 10001 hooks && useradd --system --uid 10001 --gid hooks --no-create-home hooks
 COPY --from=venv /opt/venv /opt/venv
-COPY --from=adapter /src/dist /opt/bakerst-hooks/adapter
+COPY --from=adapter /src/package.json /src/register.mjs /opt/bakerst-hooks/adapter/
+COPY --from=adapter /src/dist /opt/bakerst-hooks/adapter/dist
 USER 10001:10001
 EXPOSE 8181
 ENTRYPOINT ["bakerst-hardened"]

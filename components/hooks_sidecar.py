@@ -42,6 +42,9 @@ SERVICE_CONFIG_KEY = "service.yaml"
 #: Environment the adapter reads in the brain container.
 URL_ENV = "BAKERST_HOOKS_URL"
 TOKEN_ENV = "BAKERST_HOOKS_TOKEN"
+BEFORE_TIMEOUT_ENV = "BAKERST_HOOKS_BEFORE_TIMEOUT_MS"
+#: How much longer than the approval timeout the adapter waits for a held call's answer.
+BEFORE_TIMEOUT_MARGIN_S = 30
 CHECKPOINT_KEY = "AUDIT_CHECKPOINT_KEY"
 VOLUMES = {"adapter": "hooks-adapter", "config": "hooks-config", "state": "hooks-state", "writer": "hooks-writer-key"}
 
@@ -74,6 +77,8 @@ class SidecarSettings:
     """Directories the audit config writes to (spool, file sinks); each is backed by the state volume."""
     cpu: str = "250m"
     memory: str = "256Mi"
+    approval_timeout_seconds: float = 300.0
+    """The guardrail chain's approval timeout: the adapter's wait for ``/v1/guardrail/before`` must outlast it."""
 
 
 def _container_env(settings: SidecarSettings) -> list[dict[str, Any]]:
@@ -189,7 +194,7 @@ def add_hooks_sidecar(deployment: str, pod_spec: dict[str, Any], settings: Sidec
 
 
 def _point_at_hooks(container: dict[str, Any], settings: SidecarSettings) -> None:
-    env = [e for e in container.get("env") or [] if e.get("name") not in {URL_ENV, TOKEN_ENV}]
+    env = [e for e in container.get("env") or [] if e.get("name") not in {URL_ENV, TOKEN_ENV, BEFORE_TIMEOUT_ENV}]
     node_options = next((e for e in env if e.get("name") == "NODE_OPTIONS"), None)
     flag = f"--import={ADAPTER_ENTRY}"
     if node_options is None:
@@ -197,6 +202,8 @@ def _point_at_hooks(container: dict[str, Any], settings: SidecarSettings) -> Non
     elif flag not in str(node_options.get("value", "")):
         node_options["value"] = f"{node_options.get('value', '')} {flag}".strip()
     env.append({"name": URL_ENV, "value": f"http://127.0.0.1:{settings.port}"})
+    wait_ms = int((settings.approval_timeout_seconds + BEFORE_TIMEOUT_MARGIN_S) * 1000)
+    env.append({"name": BEFORE_TIMEOUT_ENV, "value": str(wait_ms)})
     env.append(
         {
             "name": TOKEN_ENV,

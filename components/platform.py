@@ -37,7 +37,7 @@ class HardenedPlatformArgs:
     """The guardrail chain (``components.hooks_runtime.load_guardrails``); None: the default chain."""
 
 
-def sidecar_settings(cfg: StackConfig) -> SidecarSettings | None:
+def sidecar_settings(cfg: StackConfig, guardrails: GuardrailConfig | None = None) -> SidecarSettings | None:
     """What the hooks sidecar in the brain pods needs, or None when the stack runs none."""
     sidecar = cfg.hooks_sidecar
     if not sidecar.enabled:
@@ -54,13 +54,16 @@ def sidecar_settings(cfg: StackConfig) -> SidecarSettings | None:
         writable_paths=tuple(paths),
         cpu=sidecar.resources.cpu,
         memory=sidecar.resources.memory,
+        approval_timeout_seconds=(guardrails or GuardrailConfig()).approval.timeout_seconds,
     )
 
 
-def hardening_settings(cfg: StackConfig, labels: dict[str, str]) -> HardeningSettings:
-    """How the upstream objects are hardened, from the stack config."""
+def hardening_settings(
+    cfg: StackConfig, labels: dict[str, str], guardrails: GuardrailConfig | None = None
+) -> HardeningSettings:
+    """How the upstream objects are hardened, from the stack config (and the guardrail chain's approval timeout)."""
     return HardeningSettings(
-        hooks_sidecar=sidecar_settings(cfg),
+        hooks_sidecar=sidecar_settings(cfg, guardrails),
         images=cfg.images,
         app_namespace=cfg.app_namespace,
         task_namespace=cfg.task_namespace,
@@ -88,7 +91,9 @@ class HardenedPlatform(pulumi.ComponentResource):
         if args.upstream is not None:
             self.app = BakerStreetApp(
                 f"{name}-app",
-                BakerStreetAppArgs(directory=args.upstream.directory, settings=hardening_settings(cfg, labels)),
+                BakerStreetAppArgs(
+                    directory=args.upstream.directory, settings=hardening_settings(cfg, labels, args.guardrails)
+                ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         # Objects in the app namespace wait for the app (which creates that namespace).

@@ -48,5 +48,10 @@ def test_multi_stage_non_root_and_the_adapter_where_the_sidecar_copies_it_from()
     assert [alias for _, alias in stages] == ["adapter", "venv", ""]
     users = re.findall(r"^USER\s+(\S+)", text, flags=re.MULTILINE)
     assert users == ["10001:10001"]  # the last stage runs unprivileged; no stage switches back to root
-    assert f"COPY --from=adapter /src/dist {ADAPTER_DIR}" in text
+    # The package as the preload needs it: register.mjs loads ./dist/hooks.js; package.json makes dist/ ESM.
+    assert f"COPY --from=adapter /src/package.json /src/register.mjs {ADAPTER_DIR}/" in text
+    assert f"COPY --from=adapter /src/dist {ADAPTER_DIR}/dist" in text
+    package = REPO_ROOT / "adapters" / "bakerst-core"
+    assert "register('./dist/hooks.js'" in (package / "register.mjs").read_text()
+    assert '"type": "module"' in (package / "package.json").read_text()
     assert 'ENTRYPOINT ["bakerst-hardened"]' in text

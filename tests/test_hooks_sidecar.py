@@ -80,6 +80,10 @@ def test_each_brain_pod_runs_the_hooks_service_as_a_native_sidecar(enterprise: R
     env = _env(brain)
     assert env["NODE_OPTIONS"]["value"] == f"--import={ADAPTER_ENTRY}"
     assert env["BAKERST_HOOKS_URL"]["value"] == "http://127.0.0.1:8181"
+    # The adapter waits for a held call's answer 30 s longer than the chain's approval timeout.
+    guardrails = yaml.safe_load(_by(enterprise, "ConfigMap", "bakerst-hooks")["data"]["guardrails.yaml"])
+    wait_ms = int((guardrails["approval"]["timeout_seconds"] + 30) * 1000)
+    assert env["BAKERST_HOOKS_BEFORE_TIMEOUT_MS"]["value"] == str(wait_ms)
     assert env["BAKERST_HOOKS_TOKEN"]["valueFrom"]["secretKeyRef"] == {
         "name": "bakerst-hooks-secrets",
         "key": "HOOKS_APP_TOKEN",

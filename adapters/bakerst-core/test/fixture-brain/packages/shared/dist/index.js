@@ -1,0 +1,2 @@
+export { ModelRouter, loadModelConfig } from './model-router.js';
+export const logger = { child: () => ({ info() {}, warn() {}, error() {} }) };
