@@ -38,9 +38,11 @@ _REPORTED_EXTRAS: dict[str, Field] = {
     "reported_at": _f(_STR, False),
     "extra": _f(_MAP, False),
     "problems": _f(_LIST, False),
+    "replay": _f(_BOOL, False),
 }
-"""Optional on the actions an application reports: who reported it, its own timestamp, its unmapped fields and
-what did not fit the taxonomy."""
+"""Optional on the actions an application reports: who reported it, its own timestamp, its unmapped fields, what
+did not fit the taxonomy, and ``replay: true`` when the application resent it without knowing whether the first
+attempt was recorded (so a verifier can tell a possible duplicate from a forged one)."""
 
 APP_REQUIRED: dict[str, frozenset[str]] = {
     "tool.blocked": frozenset({"tool"}),
@@ -208,6 +210,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
             "problems": _f(_LIST),
             "reported": _f(_MAP),
             "reported_at": _f(_STR, False),
+            "replay": _f(_BOOL, False),
         }
         for action in REPORTED_ACTIONS
     },

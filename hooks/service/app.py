@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Body, Depends, FastAPI, Path, Request
+from fastapi import Body, Depends, FastAPI, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
@@ -307,7 +307,18 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
         responses=_responses(503),
         summary="Record application audit events (202 once they are in the spool)",
     )
-    async def audit_events(events: EventsBody, _: AppAuth) -> AuditAccepted:
+    async def audit_events(
+        events: EventsBody,
+        _: AppAuth,
+        replay: Annotated[
+            bool,
+            Header(
+                alias="X-Audit-Replay",
+                description="true when these events are resent after an attempt whose outcome is unknown (no 202): "
+                "each is recorded with replay: true, so a duplicate in the trail is marked as one.",
+            ),
+        ] = False,
+    ) -> AuditAccepted:
         runtime = rt()
         batch = events if isinstance(events, list) else [events]
         if runtime.sink.queue_depth() + len(batch) > runtime.sink.queue_max:
@@ -317,6 +328,9 @@ def create_app(build: Callable[[], Runtime], *, max_body_bytes: int = 2_000_000)
             mapped, problems = map_event(
                 ReportedEvent(item.category, item.action, item.actor, item.detail, item.timestamp), runtime.clock()
             )
+            if replay:
+                mapped = AuditEvent(mapped.category, mapped.action, mapped.actor, {**mapped.detail, "replay": True},
+                                    mapped.timestamp)  # fmt: skip
             runtime.sink.emit(mapped)
             runtime.metrics.audit_events.labels(mapped.action).inc()
             recorded.append(RecordedEvent(action=mapped.action, problems=problems))

@@ -112,7 +112,7 @@ class Service:
             return runtime
 
         app = create_app(build, max_body_bytes=config.service.max_body_bytes)
-        self.port = free_port()
+        self.port = self.port or free_port()  # a restart keeps the address, as a pod's sidecar does
         self.server = uvicorn.Server(
             uvicorn.Config(
                 app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1

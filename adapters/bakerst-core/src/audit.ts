@@ -49,6 +49,12 @@ export class BufferedAuditSink implements AuditSink {
   private timer: NodeJS.Timeout | undefined;
   private shipping: Promise<boolean> | undefined;
   private backoffMs = 0;
+  /**
+   * How many events at the head of the buffer were sent in an attempt whose outcome is unknown (a timeout, a reset
+   * connection, a 5xx): the service may have recorded them. They are resent alone, marked as a replay, so the trail
+   * can tell a possible duplicate from a forged one.
+   */
+  private uncertain = 0;
 
   constructor(
     private readonly client: HooksClient,
@@ -117,15 +123,18 @@ export class BufferedAuditSink implements AuditSink {
   private async shipHead(): Promise<boolean> {
     const batch: string[] = [];
     let bytes = 2;
+    const limit = this.uncertain > 0 ? this.uncertain : this.config.auditBatchSize;
+    const replay = this.uncertain > 0;
     for (const item of this.queue) {
-      if (batch.length >= this.config.auditBatchSize) break;
+      if (batch.length >= limit) break;
       if (batch.length > 0 && bytes + item.length + 1 > MAX_BATCH_BYTES) break;
       batch.push(item);
       bytes += item.length + 1;
     }
     if (batch.length === 0) return true;
     try {
-      await this.client.auditEvents(`[${batch.join(',')}]`);
+      await this.client.auditEvents(`[${batch.join(',')}]`, replay);
+      this.uncertain = 0;
       this.queue.splice(0, batch.length);
       this.counters.sent += batch.length;
       this.backoffMs = 0;
@@ -133,6 +142,7 @@ export class BufferedAuditSink implements AuditSink {
     } catch (err) {
       const status = err instanceof HooksError ? err.status : undefined;
       if (status === 400 || status === 413 || status === 422) {
+        this.uncertain = 0;
         this.queue.splice(0, batch.length);
         this.counters.rejected += batch.length;
         warn('audit batch refused by the hooks service: dropped', {
@@ -142,6 +152,9 @@ export class BufferedAuditSink implements AuditSink {
         return true;
       }
       this.counters.failedAttempts++;
+      // A refused connection never reached the service; anything else may have been recorded.
+      const refused = err instanceof Error && err.message.includes('ECONNREFUSED');
+      if (!refused) this.uncertain = Math.max(this.uncertain, batch.length);
       this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, this.backoffMs * 2));
       warn('audit batch not delivered: kept for retry', {
         events: batch.length,

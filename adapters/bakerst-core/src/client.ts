@@ -121,9 +121,9 @@ export class HooksClient {
   constructor(private readonly config: AdapterConfig) {}
 
   /** POST `body` as JSON; the parsed JSON answer of a 2xx, or a {@link HooksError}. */
-  async post(path: string, body: string, timeoutMs: number): Promise<unknown> {
+  async post(path: string, body: string, timeoutMs: number, extra: Record<string, string> = {}): Promise<unknown> {
     if (!this.config.url) throw new HooksError('config', 'is not configured (BAKERST_HOOKS_URL is empty)');
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...extra };
     if (this.config.token) headers['authorization'] = `Bearer ${this.config.token}`;
     let response: Response;
     let text: string;
@@ -189,9 +189,10 @@ export class HooksClient {
   }
 
   /** `events` is a JSON array text (the audit sink serializes each event once, when it is emitted). */
-  async auditEvents(eventsJson: string): Promise<AuditAnswer> {
+  /** `replay`: these events were sent before without an answer, so the service may have recorded them already. */
+  async auditEvents(eventsJson: string, replay = false): Promise<AuditAnswer> {
     const path = '/v1/audit/events';
-    const body = await this.post(path, eventsJson, this.config.timeoutMs);
+    const body = await this.post(path, eventsJson, this.config.timeoutMs, replay ? { 'x-audit-replay': 'true' } : {});
     if (!isRecord(body)) throw garbage(path, 'a body that is not an object');
     return { accepted: num(body, 'accepted', path) };
   }

@@ -25,7 +25,7 @@ async function fake(handler) {
     let text = '';
     for await (const chunk of req) text += chunk;
     const body = text ? JSON.parse(text) : undefined;
-    requests.push({ path: req.url, body, auth: req.headers.authorization });
+    requests.push({ path: req.url, body, auth: req.headers.authorization, replay: req.headers['x-audit-replay'] });
     const answer = (await handler(req.url, body, requests.length)) ?? {};
     if (answer.delayMs) await sleep(answer.delayMs);
     if (answer.destroy) return req.socket.destroy();
@@ -167,6 +167,22 @@ describe('audit sink', () => {
     assert.equal(await sink.flush(), false, 'nothing listens: the events stay buffered');
     assert.equal(sink.stats().buffered, 5);
     assert.equal(sink.stats().failedAttempts, 1);
+    sink.close();
+  });
+
+  test('a batch whose outcome is unknown is resent alone, marked as a replay; the next one is not', async () => {
+    const { server, client, config } = await adapterFor((_p, body, n) => {
+      if (n === 1) return { destroy: true }; // the connection dies after the service read the batch
+      return { status: 202, body: { accepted: body.length, recorded: [] } };
+    }, { BAKERST_HOOKS_AUDIT_FLUSH_MS: '100000', BAKERST_HOOKS_AUDIT_BATCH: '3' });
+    const sink = new BufferedAuditSink(client, config);
+    for (let i = 0; i < 2; i++) sink.emit(event(i));
+    assert.equal(await sink.flush(), false);
+    for (let i = 2; i < 5; i++) sink.emit(event(i)); // arrive while the first attempt's outcome is unknown
+    assert.equal(await sink.flush(), true);
+    assert.equal(await sink.flush(), true);
+    const sent = server.requests.map((r) => [r.body.map((e) => e.detail.tool).join(','), r.replay ?? '']);
+    assert.deepEqual(sent, [['t0,t1', ''], ['t0,t1', 'true'], ['t2,t3,t4', '']]);
     sink.close();
   });
 
