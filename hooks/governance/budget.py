@@ -137,7 +137,8 @@ def _field(usage: Any, name: str) -> Any:
 
 
 def parse_usage(usage: Any) -> tuple[int, int] | None:
-    """``(input tokens, output tokens)`` from an OpenAI- or Anthropic-style usage object or mapping.
+    """``(input tokens, output tokens)`` from an OpenAI- or Anthropic-style usage object or mapping, in snake_case or
+    in the camelCase a JavaScript client reports (``inputTokens``, as Baker Street's model router does).
 
     None when the numbers are missing, negative, absurdly large or not integers: the caller then settles at the
     reservation.
@@ -145,14 +146,17 @@ def parse_usage(usage: Any) -> tuple[int, int] | None:
     """
     if usage is None:
         return None
-    for input_name, output_name in (("input_tokens", "output_tokens"), ("prompt_tokens", "completion_tokens")):
+    pairs = (("input_tokens", "output_tokens"), ("prompt_tokens", "completion_tokens"),
+             ("inputTokens", "outputTokens"), ("promptTokens", "completionTokens"))  # fmt: skip
+    for input_name, output_name in pairs:
         raw_in, raw_out = _field(usage, input_name), _field(usage, output_name)
         if raw_in is None and raw_out is None:
             continue
         tokens_in, tokens_out = _count(raw_in), _count(raw_out)
         if tokens_in is None or tokens_out is None:
             return None
-        for extra in ("cache_creation_input_tokens", "cache_read_input_tokens"):
+        for extra in ("cache_creation_input_tokens", "cache_read_input_tokens", "cacheCreationInputTokens",
+                      "cacheReadInputTokens"):  # fmt: skip
             raw = _field(usage, extra)
             if raw is not None:
                 if (count := _count(raw)) is None:

@@ -93,7 +93,9 @@ class AdmitResponse(_Wire):
 class SettleRequest(_Wire):
     reservation_id: str = Field(min_length=1, max_length=128)
     usage: dict[str, Any] | None = Field(
-        default=None, description="Provider usage (`input_tokens`/`output_tokens` or `prompt_tokens`/...)."
+        default=None,
+        description="Provider usage: `input_tokens`/`output_tokens`, `prompt_tokens`/`completion_tokens`, or the "
+        "camelCase `inputTokens`/`outputTokens` a JavaScript client reports.",
     )
     outcome: Literal["completed", "aborted", "not_sent"] = Field(
         default="completed",

@@ -161,6 +161,9 @@ def test_usage_parsing_accepts_both_provider_shapes() -> None:
 
     assert parse_usage({"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}) == (1, 2)
     assert parse_usage(Obj()) == (10, 9)
+    # camelCase, as a JavaScript client (Baker Street's model router) reports it
+    assert parse_usage({"inputTokens": 100, "outputTokens": 20, "cacheReadInputTokens": 5}) == (105, 20)
+    assert parse_usage({"inputTokens": -1, "outputTokens": 20}) is None
     assert parse_usage({"input_tokens": 0, "output_tokens": 0}) == (0, 0)
 
 
