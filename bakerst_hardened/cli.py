@@ -12,6 +12,9 @@ Subcommands:
       The hooks over HTTP (guardrails, audit, LLM admission, approvals) for the brain; see README.
   hooks openapi [--out FILE]
       Print (or write) the service's OpenAPI document (checked in as docs/hooks-openapi.json).
+  deploy --stack NAME [--skip-scan] [--skip-sign] [--skip-sbom] [--dry-run] [--json]
+      Mirror, scan, SBOM-attest, sign, deploy and verify the stack's images; prints a stage table and exits
+      non-zero naming the failed stage.
 """
 
 from __future__ import annotations
@@ -98,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     from bakerst_hardened import audit_cli
 
     audit_cli.register(sub)
+
+    from bakerst_hardened.deploy import command as deploy_command
+
+    deploy_command.register(sub)
 
     hooks = sub.add_parser("hooks", help="the hooks service (HTTP API for the brain)").add_subparsers(
         dest="hooks_command", required=True
@@ -288,6 +295,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _guardrails_eval(args)
     if args.command == "hooks":
         return _hooks(args)
+    if args.command == "deploy":
+        from bakerst_hardened.deploy import command as deploy_command
+
+        return deploy_command.run(args, args.project or _default_project_dir())
     if args.command == "audit":
         from bakerst_hardened import audit_cli
 

@@ -55,7 +55,12 @@ def _match(kinds: Sequence[str], namespaces: Sequence[str]) -> dict[str, Any]:
 def attestor_entries(signature: ImageSignatureConfig) -> list[dict[str, Any]]:
     """Kyverno attestor entries for the configured signing method."""
     if signature.keys is not None:
-        return [{"keys": {"publicKeys": key.strip()}} for key in signature.keys.public_keys]
+        offline: dict[str, Any] = {}
+        if signature.keys.ignore_tlog:
+            offline["rekor"] = {"ignoreTlog": True}
+        if signature.keys.ignore_sct:
+            offline["ctlog"] = {"ignoreSCT": True}
+        return [{"keys": {"publicKeys": key.strip(), **offline}} for key in signature.keys.public_keys]
     keyless = signature.keyless
     assert keyless is not None  # exactly one is guaranteed by ImageSignatureConfig
     entry: dict[str, Any] = {"issuer": keyless.issuer, "rekor": {"url": keyless.rekor_url}}

@@ -37,6 +37,16 @@ class KeySignature(StrictModel):
     """Images signed with cosign key pairs: Kyverno checks against these public keys."""
 
     public_keys: list[PemPublicKey] = Field(min_length=1, description="PEM public keys (any one may have signed).")
+    ignore_tlog: bool = Field(
+        default=False,
+        description="Signatures are not in a transparency log (air-gapped signing, `cosign sign --tlog-upload=false`): "
+        "Kyverno skips the Rekor check (`rekor.ignoreTlog`) and `deploy` signs without uploading.",
+    )
+    ignore_sct: bool = Field(
+        default=False,
+        description="Kyverno skips the certificate transparency check (`ctlog.ignoreSCT`), needed when the "
+        "transparency log is unreachable (air-gapped).",
+    )
 
 
 class KeylessSignature(StrictModel):

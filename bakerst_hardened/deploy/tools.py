@@ -1,0 +1,204 @@
+"""The external tools the deploy command runs: where they come from, their versions, and how they are called.
+
+None of them is packaged in Debian; ``scripts/tools build NAME`` builds each one from its Go module into a
+per-version cache (``~/.cache/bakerst-hardened/tools/<name>-<version>/bin``). The command looks for a tool in
+``$BAKERST_HARDENED_TOOLS`` (directories, ``:``-separated), then on ``PATH``, then in that cache.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+TOOLS_PATH_ENV = "BAKERST_HARDENED_TOOLS"
+CACHE_ROOT = Path.home() / ".cache" / "bakerst-hardened" / "tools"
+
+#: "Version: 1.2.3", "GitVersion: v1.2.3", or a bare "v1.2.3" line.
+_VERSION_LINE = r"^\s*(?:Git)?Version:?\s*v?(\d+\.\d+\.\d+)\b|^v?(\d+\.\d+\.\d+)\s*$"
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool: the version this project is tested with, how to ask a binary its version, how to get it."""
+
+    name: str
+    version: str
+    """Tested version (``MAJOR.MINOR.PATCH``); an older one, or another major, is refused."""
+    module: str
+    version_args: tuple[str, ...]
+
+    @property
+    def how_to_get(self) -> str:
+        return (
+            f"build it with `scripts/tools build {self.name}` (Go module {self.module} v{self.version}), "
+            f"or put a {self.name} v{self.version} binary on PATH or in ${TOOLS_PATH_ENV}"
+        )
+
+
+TOOLS: dict[str, ToolSpec] = {
+    spec.name: spec
+    for spec in (
+        ToolSpec("crane", "0.22.1", "github.com/google/go-containerregistry/cmd/crane", ("version",)),
+        ToolSpec("cosign", "3.1.3", "github.com/sigstore/cosign/v3/cmd/cosign", ("version",)),
+        ToolSpec("syft", "1.57.2", "github.com/anchore/syft/cmd/syft", ("version",)),
+        ToolSpec("trivy", "0.74.0", "github.com/aquasecurity/trivy/cmd/trivy", ("--version",)),
+        ToolSpec("kubectl-kyverno", "1.18.2", "github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno", ("version",)),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What one tool invocation returned."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def last_lines(self, count: int = 6) -> str:
+        """The end of stderr (or stdout when stderr is empty), for error messages."""
+        text = (self.stderr.strip() or self.stdout.strip()).splitlines()
+        return " | ".join(line.strip() for line in text[-count:] if line.strip()) or f"exit {self.returncode}"
+
+
+class ToolRunner(Protocol):
+    """Runs one tool (by name) with arguments. The stages call tools only through this."""
+
+    def run(
+        self, tool: str, args: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float = 600
+    ) -> ToolResult: ...
+
+
+def _parse_version(text: str) -> str | None:
+    for match in re.finditer(_VERSION_LINE, text, re.MULTILINE):
+        return match.group(1) or match.group(2)
+    return None
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def _cache_version(path: Path, name: str) -> str | None:
+    """``<cache>/<name>-<version>/bin/<name>``: the version the project's build script put it under."""
+    parent = path.parent.parent.name
+    prefix = f"{name}-"
+    return parent[len(prefix) :].lstrip("v") if path.parent.name == "bin" and parent.startswith(prefix) else None
+
+
+def search_dirs(environ: Mapping[str, str] | None = None) -> list[Path]:
+    """Where tools are looked for, in order (the cache directories last, newest version first)."""
+    environ = os.environ if environ is None else environ
+    dirs = [Path(p) for p in environ.get(TOOLS_PATH_ENV, "").split(os.pathsep) if p]
+    dirs += [Path(p) for p in environ.get("PATH", "").split(os.pathsep) if p]
+    if CACHE_ROOT.is_dir():
+        dirs += sorted((p / "bin" for p in CACHE_ROOT.iterdir() if (p / "bin").is_dir()), reverse=True)
+    return dirs
+
+
+def find_tool(name: str, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The first executable called ``name`` in ``search_dirs``."""
+    found = shutil.which(name, path=os.pathsep.join(str(d) for d in search_dirs(environ)))
+    return Path(found) if found else None
+
+
+@dataclass
+class SubprocessRunner:
+    """Runs the real binaries. ``env`` entries are added to this process's environment."""
+
+    paths: dict[str, Path] = field(default_factory=dict)
+    """Resolved binaries (``check_tools`` fills it); tools not in it are looked up with ``find_tool``."""
+    base_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def resolve(self, tool: str) -> Path:
+        path = self.paths.get(tool) or find_tool(tool, self.base_env)
+        if path is None:
+            spec = TOOLS.get(tool)
+            raise FileNotFoundError(f"{tool} not found; {spec.how_to_get if spec else 'install it'}")
+        self.paths[tool] = path
+        return path
+
+    def run(
+        self, tool: str, args: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float = 600
+    ) -> ToolResult:
+        argv = (str(self.resolve(tool)), *args)
+        full_env = {
+            **self.base_env,
+            "SYFT_CHECK_FOR_APP_UPDATE": "false",
+            "TRIVY_DISABLE_VEX_NOTICE": "true",
+            **(env or {}),
+        }
+        try:
+            done = subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                env=full_env,
+                timeout=timeout,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            return ToolResult(argv, 124, "", f"{tool} did not finish within {timeout:.0f} s")
+        return ToolResult(argv, done.returncode, done.stdout, done.stderr)
+
+
+@dataclass(frozen=True)
+class ToolCheck:
+    """One prerequisite: found where, which version, and whether it is acceptable."""
+
+    name: str
+    path: Path | None
+    version: str | None
+    problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def check_tool(spec: ToolSpec, runner: ToolRunner, path: Path | None) -> ToolCheck:
+    """Find ``spec``'s binary and check its version: same major, not older than the tested one."""
+    if path is None:
+        return ToolCheck(spec.name, None, None, f"{spec.name} not found; {spec.how_to_get}")
+    result = runner.run(spec.name, spec.version_args, timeout=60)
+    version = _parse_version(result.stdout + "\n" + result.stderr) if result.ok else None
+    version = version or _cache_version(path, spec.name)
+    if version is None:
+        return ToolCheck(
+            spec.name, path, None, f"{spec.name} at {path} does not report a version ({result.last_lines(2)})"
+        )
+    want, have = _version_tuple(spec.version), _version_tuple(version)
+    if have[0] != want[0] or have < want:
+        return ToolCheck(
+            spec.name,
+            path,
+            version,
+            f"{spec.name} at {path} is v{version}; this project needs v{spec.version} (same major, not older): "
+            + spec.how_to_get,
+        )
+    return ToolCheck(spec.name, path, version, None)
+
+
+def check_tools(
+    names: Iterable[str], runner: ToolRunner, locate: Callable[[str], Path | None] = find_tool
+) -> list[ToolCheck]:
+    """Check every named tool (unknown names are a programming error)."""
+    checks = []
+    for name in names:
+        path = locate(name)
+        if isinstance(runner, SubprocessRunner) and path is not None:
+            runner.paths[name] = path
+        checks.append(check_tool(TOOLS[name], runner, path))
+    return checks
