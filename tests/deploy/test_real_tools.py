@@ -1,0 +1,269 @@
+"""The deploy pipeline with the real tools on loopback: a crane registry, images built with ``crane append``, syft
+SBOMs, cosign key-based signatures and attestations, and Kyverno's CLI applying the stack's own rendered
+``require-image-signature`` policy. Skipped, naming what is missing, without the tools (CI builds them)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bakerst_hardened.deploy.cosign import write_flags
+from bakerst_hardened.deploy.pipeline import STAGES, Collaborators, DeployOptions, run_deploy
+from bakerst_hardened.deploy.settings import deploy_settings
+from bakerst_hardened.deploy.stages import Report, format_table
+from bakerst_hardened.deploy.tools import SubprocessRunner
+from bakerst_hardened.render import run_program
+from bakerst_hardened.stack_file import StackSettings, read_stack_settings
+from tests.conftest import BASE_DIR_OVERRIDE, REPO_ROOT, require_upstream
+from tests.deploy.fakes import FakeDeployer, FakeProbe
+from tests.deploy.tooling import BuiltImage, KeyPair, build_image, key_pair, registry, require_tools, run
+
+pytestmark = [pytest.mark.supply_chain, pytest.mark.slow]
+
+
+@dataclass
+class Chain:
+    """A loopback registry with upstream images, two key pairs, and the stack settings pointing at them."""
+
+    registry: str
+    tools: dict[str, Path]
+    good: KeyPair
+    other: KeyPair
+    work: Path
+    sources: dict[str, BuiltImage]
+
+    def settings(self, name: str, **extra: object) -> StackSettings:
+        """A key-based, air-gapped stack deploying the upstream image ``name`` to ``REG/bakerst/<name>``."""
+        config: dict[str, object] = {
+            "bakerst:images": {f"{name}:1": f"{self.registry}/bakerst/{name}@sha256:{'0' * 64}"},
+            "bakerst:registries": [self.registry],
+            "bakerst:imageSignature": {
+                "keys": {"publicKeys": [self.good.public_pem], "ignoreTlog": True, "ignoreSct": True},
+                "sbomAttestation": "cyclonedx",
+            },
+            "bakerst-deploy:sources": {f"{name}:1": self.sources[name].tag},
+            "bakerst-deploy:signing": {"key": str(self.good.private)},
+            **extra,
+        }
+        wire = {k: json.dumps(v) for k, v in config.items()}
+        return StackSettings("bakerst-hardened", f"test-{name}", wire, self.work / f"Pulumi.test-{name}.yaml")
+
+    def deploy(self, name: str, options: DeployOptions, **extra: object) -> tuple[Report, FakeDeployer]:
+        runner = SubprocessRunner()
+        deployer = FakeDeployer()
+
+        def probe(_settings: object) -> FakeProbe:  # what would run: the digests the deployer was given
+            return FakeProbe(images=[ref for _verb, images in deployer.calls for ref in images.values()])
+
+        deps = Collaborators(runner=runner, deployer=deployer, probe=probe, work_dir=self.work)
+        return run_deploy(self.settings(name, **extra), options, deps), deployer
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
+    tools = require_tools("crane", "cosign", "syft")
+    work = tmp_path_factory.mktemp("chain")
+    with registry(tools["crane"], work / "registry") as reg:
+        sources = {
+            name: build_image(tools["crane"], f"{reg}/upstream/{name}:1", work / f"img-{name}", {"etc/motd": name})
+            for name in ("good", "unsigned", "wrongkey", "nosbom", "dry")
+        }
+        yield Chain(
+            reg,
+            tools,
+            key_pair(tools["cosign"], work / "good"),
+            key_pair(tools["cosign"], work / "other"),
+            work,
+            sources,
+        )
+
+
+def _status(report: Report) -> dict[str, str]:
+    return {r.name: str(r.status) for r in report.results}
+
+
+def _detail(report: Report, stage: str) -> str:
+    return report.results[STAGES.index(stage)].detail
+
+
+def _cosign(chain: Chain, *args: str) -> tuple[int, str]:
+    done = run(chain.tools["cosign"], args, check=False)
+    return done.returncode, done.stderr
+
+
+@pytest.fixture(scope="module")
+def deployed(chain: Chain) -> dict[str, str]:
+    """The pipeline (scan skipped here; the scan gate has its own tests) for each case; name to digest ref."""
+    refs: dict[str, str] = {}
+    report, deployer = chain.deploy("good", DeployOptions(skip_scan=True))
+    assert report.ok, format_table(report)
+    refs["good"] = deployer.calls[0][1]["good:1"]
+    # --skip-sign (and --skip-sbom): mirrored but unsigned; the verification refuses it.
+    report, deployer = chain.deploy("unsigned", DeployOptions(skip_scan=True, skip_sign=True, skip_sbom=True))
+    assert report.failed_stage == "verify", format_table(report)
+    refs["unsigned"] = deployer.calls[0][1]["unsigned:1"]
+    # --skip-sbom: signed, no attestation.
+    report, deployer = chain.deploy("nosbom", DeployOptions(skip_scan=True, skip_sbom=True))
+    assert report.failed_stage == "verify", format_table(report)
+    assert "verify-attestation" in _detail(report, "verify")
+    refs["nosbom"] = deployer.calls[0][1]["nosbom:1"]
+    # Another key: the pipeline refuses to sign with a key the stack does not trust, so sign by hand.
+    report, deployer = chain.deploy(
+        "wrongkey", DeployOptions(skip_scan=True), **{"bakerst-deploy:signing": {"key": str(chain.other.private)}}
+    )
+    assert report.failed_stage == "sbom", format_table(report)
+    assert "not among the stack's imageSignature.keys.publicKeys" in _detail(report, "sbom")
+    wrong = f"{chain.registry}/bakerst/wrongkey@{chain.sources['wrongkey'].digest}"
+    run(chain.tools["crane"], ["copy", chain.sources["wrongkey"].by_digest, wrong])
+    signature = deploy_settings(chain.settings("wrongkey")).signature
+    sbom = chain.work / "wrongkey.cdx.json"
+    run(chain.tools["syft"], ["scan", f"registry:{wrong}", "-o", f"cyclonedx-json={sbom}", "-q"])
+    key = ["--key", str(chain.other.private)]
+    run(chain.tools["cosign"], ["sign", *key, *write_flags(signature, wrong), wrong])
+    run(
+        chain.tools["cosign"],
+        ["attest", *key, "--type", "cyclonedx", "--predicate", str(sbom), *write_flags(signature, wrong), wrong],
+    )
+    refs["wrongkey"] = wrong
+    return refs
+
+
+def test_pipeline_mirrors_attests_and_signs_the_digest(chain: Chain, deployed: dict[str, str]) -> None:
+    good = deployed["good"]
+    assert good == f"{chain.registry}/bakerst/good@{chain.sources['good'].digest}"  # mirrored by digest
+    verify = [
+        "--key",
+        str(chain.good.public),
+        "--insecure-ignore-tlog",
+        "--allow-http-registry",
+        "--allow-insecure-registry",
+    ]
+    assert _cosign(chain, "verify", *verify, good)[0] == 0
+    code, _ = _cosign(chain, "verify-attestation", *verify, "--type", "cyclonedx", good)
+    assert code == 0
+    # The attestation's predicate is syft's CycloneDX SBOM of the image: it lists the apk package.
+    out = run(chain.tools["cosign"], ["verify-attestation", *verify, "--type", "cyclonedx", good]).stdout.splitlines()[
+        0
+    ]
+    statement = json.loads(base64.b64decode(json.loads(out)["payload"]))
+    assert statement["predicateType"] == "https://cyclonedx.org/bom"
+    assert any(c.get("name") == "musl" for c in statement["predicate"]["components"])
+
+
+@pytest.mark.parametrize(
+    ("case", "verify_code"), [("unsigned", "verify"), ("nosbom", "verify-attestation"), ("wrongkey", "verify")]
+)
+def test_cosign_refuses_the_bad_cases(chain: Chain, deployed: dict[str, str], case: str, verify_code: str) -> None:
+    verify = [
+        "--key",
+        str(chain.good.public),
+        "--insecure-ignore-tlog",
+        "--allow-http-registry",
+        "--allow-insecure-registry",
+    ]
+    extra = ["--type", "cyclonedx"] if verify_code == "verify-attestation" else []
+    code, _ = _cosign(chain, verify_code, *verify, *extra, deployed[case])
+    assert code != 0
+
+
+def test_dry_run_changes_nothing_in_the_registry(chain: Chain) -> None:
+    def state() -> dict[str, list[str]]:
+        catalog = run(chain.tools["crane"], ["catalog", chain.registry]).stdout.split()
+        return {
+            repo: sorted(run(chain.tools["crane"], ["ls", f"{chain.registry}/{repo}"]).stdout.split())
+            for repo in catalog
+        }
+
+    before = state()
+    report, deployer = chain.deploy("dry", DeployOptions(skip_scan=True, dry_run=True))
+    assert report.ok, format_table(report)
+    assert state() == before
+    assert [verb for verb, _ in deployer.calls] == ["preview"]
+    assert _status(report)["verify"] == "skipped" and _status(report)["sign"] == "dry-run"
+    assert "made (not attached)" in _detail(report, "sbom")
+
+
+# ------------------------------------------------------------------------------------------------------ Kyverno
+
+
+@pytest.fixture(scope="module")
+def image_policy(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dev stack's own rendered ``require-image-signature``, made key-based, enforcing and air-gapped for the
+    loopback registry with the test's public key (config overrides through the offline render)."""
+    require_tools("kubectl-kyverno")
+    require_upstream()
+    dev = read_stack_settings(REPO_ROOT, "dev")
+    images = {
+        k: v.replace("registry.bakerst.internal", chain.registry)
+        for k, v in json.loads(dev.config["bakerst:images"]).items()
+    }
+    overrides = {
+        **BASE_DIR_OVERRIDE,
+        "bakerst:images": json.dumps(images),
+        "bakerst:registries": json.dumps([chain.registry]),
+        "bakerst:imageSignature": json.dumps(
+            {
+                "keys": {"publicKeys": [chain.good.public_pem], "ignoreTlog": True, "ignoreSct": True},
+                "sbomAttestation": "cyclonedx",
+            }
+        ),
+        "bakerst:admission": json.dumps({"failureAction": "Enforce"}),
+    }
+    result = run_program(REPO_ROOT, "dev", config_overrides=overrides)
+    (policy,) = [
+        m
+        for m in result.manifests
+        if m["kind"] == "ClusterPolicy" and m["metadata"]["name"] == "require-image-signature"
+    ]
+    path = tmp_path_factory.mktemp("kyverno") / "require-image-signature.yaml"
+    path.write_text(yaml.safe_dump(policy), encoding="utf-8")
+    return path
+
+
+def _kyverno_apply(chain: Chain, policy: Path, image: str, name: str) -> tuple[int, str]:
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "bakerst"},
+        "spec": {"containers": [{"name": "app", "image": image}]},
+    }
+    resource = policy.parent / f"pod-{name}.yaml"
+    resource.write_text(yaml.safe_dump(pod), encoding="utf-8")
+    done = run(
+        require_tools("kubectl-kyverno")["kubectl-kyverno"],
+        ["apply", str(policy), "--resource", str(resource)],
+        check=False,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_kyverno_admits_the_signed_and_attested_image(
+    chain: Chain, deployed: dict[str, str], image_policy: Path
+) -> None:
+    code, out = _kyverno_apply(chain, image_policy, deployed["good"], "good")
+    assert "Applying 1 policy rule(s) to 1 resource(s)" in out, out
+    assert "pass: 1, fail: 0" in out, out
+    assert code == 0, out
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("unsigned", "no signatures found"),
+        ("wrongkey", "invalid signature"),
+        ("nosbom", "attestation"),
+    ],
+)
+def test_kyverno_refuses_with_its_message(
+    chain: Chain, deployed: dict[str, str], image_policy: Path, case: str, message: str
+) -> None:
+    code, out = _kyverno_apply(chain, image_policy, deployed[case], case)
+    assert "Applying 1 policy rule(s) to 1 resource(s)" in out, out
+    assert "fail: 1" in out and message in out, out
+    assert code != 0, out
