@@ -36,11 +36,14 @@ class Finding:
 
 
 def trivy_args(reference: str, scan: ScanSettings, project_dir: str) -> list[str]:
+    """``dbRepository``: download the database from there (into ``cacheDir`` when given); ``cacheDir`` alone: use
+    the database already there, never download."""
     args = ["image", "--format", "json", "--scanners", "vuln", "--quiet", "--exit-code", "0", "--timeout", "10m"]
+    cache = ["--cache-dir", str(Path(project_dir) / scan.cache_dir)] if scan.cache_dir else []
     if scan.db_repository:
-        args += ["--db-repository", scan.db_repository]
-    if scan.cache_dir:
-        args += ["--skip-db-update", "--cache-dir", str(Path(project_dir) / scan.cache_dir)]
+        args += ["--db-repository", scan.db_repository, *cache]
+    elif cache:
+        args += ["--skip-db-update", *cache]
     return [*args, reference]
 
 
