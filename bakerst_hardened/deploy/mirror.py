@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bakerst_hardened.deploy.settings import ImagePlan
+from bakerst_hardened.deploy.settings import ImagePlan, repository_of
 from bakerst_hardened.deploy.stages import StageFailed
 from bakerst_hardened.deploy.tools import ToolRunner
 
@@ -20,6 +20,12 @@ class MirroredImage:
     source: str
     repository: str
     digest: str
+    copied: bool = True
+
+    @property
+    def readable(self) -> str:
+        """Where the bytes can be read now: the mirror, or (dry run: nothing copied) the source, by the same digest."""
+        return self.reference if self.copied else f"{repository_of(self.source)}@{self.digest}"
 
     @property
     def reference(self) -> str:
@@ -43,9 +49,9 @@ def mirror_images(runner: ToolRunner, plans: list[ImagePlan], *, dry_run: bool) 
     mirrored = []
     for plan in plans:
         digest = resolve_digest(runner, plan.source)
-        image = MirroredImage(plan.name, plan.source, plan.target_repository, digest)
+        image = MirroredImage(plan.name, plan.source, plan.target_repository, digest, copied=not dry_run)
         if not dry_run:
-            source_by_digest = f"{plan.source.split('@', 1)[0]}@{digest}"
+            source_by_digest = f"{repository_of(plan.source)}@{digest}"
             copied = runner.run("crane", ["copy", source_by_digest, image.reference])
             if not copied.ok:
                 raise StageFailed(f"copying {plan.name} to {image.reference} failed: {copied.last_lines()}")

@@ -18,9 +18,9 @@ FORMATS = {"cyclonedx": ("cyclonedx", "cyclonedx-json"), "spdx": ("spdxjson", "s
 
 def generate_sbom(runner: ToolRunner, image: MirroredImage, syft_format: str, out: Path) -> int:
     """Write the image's SBOM to ``out``; return the number of components it lists."""
-    result = runner.run("syft", ["scan", f"registry:{image.reference}", "-o", f"{syft_format}={out}", "-q"])
+    result = runner.run("syft", ["scan", f"registry:{image.readable}", "-o", f"{syft_format}={out}"])
     if not result.ok or not out.is_file():
-        raise StageFailed(f"syft could not make an SBOM of {image.reference}: {result.last_lines()}")
+        raise StageFailed(f"syft could not make an SBOM of {image.readable}: {result.last_lines()}")
     try:
         document = json.loads(out.read_text(encoding="utf-8"))
     except json.JSONDecodeError:

@@ -73,7 +73,7 @@ def parse_findings(report: dict[str, Any], image: MirroredImage, allow: AllowLis
 def scan_image(
     runner: ToolRunner, image: MirroredImage, scan: ScanSettings, allow: AllowList, project_dir: str
 ) -> list[Finding]:
-    result = runner.run("trivy", trivy_args(image.reference, scan, project_dir), timeout=900)
+    result = runner.run("trivy", trivy_args(image.readable, scan, project_dir), timeout=900)
     if not result.ok:
         if _no_database(result):
             raise StageFailed(

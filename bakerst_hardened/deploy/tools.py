@@ -7,6 +7,7 @@ per-version cache (``~/.cache/bakerst-hardened/tools/<name>-<version>/bin``). Th
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 import shutil
@@ -32,6 +33,8 @@ class ToolSpec:
     """Tested version (``MAJOR.MINOR.PATCH``); an older one, or another major, is refused."""
     module: str
     version_args: tuple[str, ...]
+    main_module: str
+    """The Go main module, whose version ``go install MODULE@VERSION`` records in the binary's build info."""
 
     @property
     def how_to_get(self) -> str:
@@ -44,13 +47,67 @@ class ToolSpec:
 TOOLS: dict[str, ToolSpec] = {
     spec.name: spec
     for spec in (
-        ToolSpec("crane", "0.22.1", "github.com/google/go-containerregistry/cmd/crane", ("version",)),
-        ToolSpec("cosign", "3.1.3", "github.com/sigstore/cosign/v3/cmd/cosign", ("version",)),
-        ToolSpec("syft", "1.57.2", "github.com/anchore/syft/cmd/syft", ("version",)),
-        ToolSpec("trivy", "0.74.0", "github.com/aquasecurity/trivy/cmd/trivy", ("--version",)),
-        ToolSpec("kubectl-kyverno", "1.18.2", "github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno", ("version",)),
+        ToolSpec(
+            "crane",
+            "0.22.1",
+            "github.com/google/go-containerregistry/cmd/crane",
+            ("version",),
+            "github.com/google/go-containerregistry",
+        ),
+        ToolSpec(
+            "cosign", "3.1.3", "github.com/sigstore/cosign/v3/cmd/cosign", ("version",), "github.com/sigstore/cosign/v3"
+        ),
+        ToolSpec("syft", "1.57.2", "github.com/anchore/syft/cmd/syft", ("version",), "github.com/anchore/syft"),
+        ToolSpec(
+            "trivy",
+            "0.74.0",
+            "github.com/aquasecurity/trivy/cmd/trivy",
+            ("--version",),
+            "github.com/aquasecurity/trivy",
+        ),
+        ToolSpec(
+            "kubectl-kyverno",
+            "1.18.2",
+            "github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno",
+            ("version",),
+            "github.com/kyverno/kyverno",
+        ),
     )
 }
+
+_BUILDINFO_MAGIC = b"\xff Go buildinf:"
+
+
+def _varint(data: bytes | mmap.mmap, offset: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[offset]
+        offset += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, offset
+        shift += 7
+
+
+def buildinfo_version(path: Path, main_module: str) -> str | None:
+    """The main module's version from a Go binary's build info (what ``go version -m`` prints), without Go.
+
+    ``go install MODULE@VERSION`` records it even when the tool's own ``version`` command was not given one at
+    link time (syft and trivy print "[not provided]" / "dev" then). Go 1.18+ layout: a 32-byte header, then
+    two varint-prefixed strings (the Go version and the module info).
+    """
+    try:
+        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            start = data.find(_BUILDINFO_MAGIC)
+            if start < 0 or not data[start + 15] & 0x2:
+                return None
+            length, offset = _varint(data, start + 32)
+            length, offset = _varint(data, offset + length)
+            modinfo = bytes(data[offset : offset + length]).decode("utf-8", "replace")
+    except (OSError, ValueError, IndexError):
+        return None
+    match = re.search(rf"^mod\t{re.escape(main_module)}\tv(\d+\.\d+\.\d+)\b", modinfo, re.MULTILINE)
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)
@@ -174,7 +231,7 @@ def check_tool(spec: ToolSpec, runner: ToolRunner, path: Path | None) -> ToolChe
         return ToolCheck(spec.name, None, None, f"{spec.name} not found; {spec.how_to_get}")
     result = runner.run(spec.name, spec.version_args, timeout=60)
     version = _parse_version(result.stdout + "\n" + result.stderr) if result.ok else None
-    version = version or _cache_version(path, spec.name)
+    version = version or buildinfo_version(path, spec.main_module) or _cache_version(path, spec.name)
     if version is None:
         return ToolCheck(
             spec.name, path, None, f"{spec.name} at {path} does not report a version ({result.last_lines(2)})"

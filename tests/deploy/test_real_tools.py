@@ -16,13 +16,13 @@ import yaml
 from bakerst_hardened.deploy.cosign import write_flags
 from bakerst_hardened.deploy.pipeline import STAGES, Collaborators, DeployOptions, run_deploy
 from bakerst_hardened.deploy.settings import deploy_settings
-from bakerst_hardened.deploy.stages import Report, format_table
+from bakerst_hardened.deploy.stages import Report
 from bakerst_hardened.deploy.tools import SubprocessRunner
 from bakerst_hardened.render import run_program
 from bakerst_hardened.stack_file import StackSettings, read_stack_settings
 from tests.conftest import BASE_DIR_OVERRIDE, REPO_ROOT, require_upstream
 from tests.deploy.fakes import FakeDeployer, FakeProbe
-from tests.deploy.tooling import BuiltImage, KeyPair, build_image, key_pair, registry, require_tools, run
+from tests.deploy.tooling import ENV, BuiltImage, KeyPair, build_image, key_pair, registry, require_tools, run
 
 pytestmark = [pytest.mark.supply_chain, pytest.mark.slow]
 
@@ -55,7 +55,7 @@ class Chain:
         return StackSettings("bakerst-hardened", f"test-{name}", wire, self.work / f"Pulumi.test-{name}.yaml")
 
     def deploy(self, name: str, options: DeployOptions, **extra: object) -> tuple[Report, FakeDeployer]:
-        runner = SubprocessRunner()
+        runner = SubprocessRunner(base_env=dict(ENV))
         deployer = FakeDeployer()
 
         def probe(_settings: object) -> FakeProbe:  # what would run: the digests the deployer was given
@@ -84,6 +84,10 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
         )
 
 
+def _show(report: Report) -> str:
+    return json.dumps(report.as_dict(), indent=1)
+
+
 def _status(report: Report) -> dict[str, str]:
     return {r.name: str(r.status) for r in report.results}
 
@@ -102,22 +106,22 @@ def deployed(chain: Chain) -> dict[str, str]:
     """The pipeline (scan skipped here; the scan gate has its own tests) for each case; name to digest ref."""
     refs: dict[str, str] = {}
     report, deployer = chain.deploy("good", DeployOptions(skip_scan=True))
-    assert report.ok, format_table(report)
+    assert report.ok, _show(report)
     refs["good"] = deployer.calls[0][1]["good:1"]
     # --skip-sign (and --skip-sbom): mirrored but unsigned; the verification refuses it.
     report, deployer = chain.deploy("unsigned", DeployOptions(skip_scan=True, skip_sign=True, skip_sbom=True))
-    assert report.failed_stage == "verify", format_table(report)
+    assert report.failed_stage == "verify", _show(report)
     refs["unsigned"] = deployer.calls[0][1]["unsigned:1"]
     # --skip-sbom: signed, no attestation.
     report, deployer = chain.deploy("nosbom", DeployOptions(skip_scan=True, skip_sbom=True))
-    assert report.failed_stage == "verify", format_table(report)
+    assert report.failed_stage == "verify", _show(report)
     assert "verify-attestation" in _detail(report, "verify")
     refs["nosbom"] = deployer.calls[0][1]["nosbom:1"]
     # Another key: the pipeline refuses to sign with a key the stack does not trust, so sign by hand.
     report, deployer = chain.deploy(
         "wrongkey", DeployOptions(skip_scan=True), **{"bakerst-deploy:signing": {"key": str(chain.other.private)}}
     )
-    assert report.failed_stage == "sbom", format_table(report)
+    assert report.failed_stage == "sbom", _show(report)
     assert "not among the stack's imageSignature.keys.publicKeys" in _detail(report, "sbom")
     wrong = f"{chain.registry}/bakerst/wrongkey@{chain.sources['wrongkey'].digest}"
     run(chain.tools["crane"], ["copy", chain.sources["wrongkey"].by_digest, wrong])
@@ -182,7 +186,7 @@ def test_dry_run_changes_nothing_in_the_registry(chain: Chain) -> None:
 
     before = state()
     report, deployer = chain.deploy("dry", DeployOptions(skip_scan=True, dry_run=True))
-    assert report.ok, format_table(report)
+    assert report.ok, _show(report)
     assert state() == before
     assert [verb for verb, _ in deployer.calls] == ["preview"]
     assert _status(report)["verify"] == "skipped" and _status(report)["sign"] == "dry-run"
