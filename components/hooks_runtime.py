@@ -22,6 +22,7 @@ from pydantic_core import to_jsonable_python
 
 from components.config_errors import ConfigIssue, StackConfigError
 from components.labels import component_labels
+from components.ordering import Dependencies, after
 from components.stack_config import CONFIG_NAMESPACE, BudgetsConfig, RateLimitsConfig, StackConfig
 from hooks.audit.config import AuditRuntimeConfig
 from hooks.guardrails.config import GuardrailConfig
@@ -115,6 +116,8 @@ class HooksRuntimeArgs:
     budgets: BudgetsConfig
     guardrails: GuardrailConfig
     labels: Mapping[str, str]
+    app_namespace_dependencies: Dependencies = ()
+    """What creates the app namespace (``BakerStreetApp.namespace_resources``): the ConfigMap waits for it."""
 
 
 class HooksRuntime(pulumi.ComponentResource):
@@ -132,7 +135,7 @@ class HooksRuntime(pulumi.ComponentResource):
                 GOVERNANCE_KEY: _yaml(governance_document(args.rate_limits, args.budgets)),
                 GUARDRAILS_KEY: _yaml(guardrails_document(args.guardrails)),
             },
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after(args.app_namespace_dependencies)),
         )
         self.config_map_name: pulumi.Output[str] = self.config_map.metadata.apply(lambda m: m.name or "")
         self.register_outputs({"configMapName": self.config_map_name})

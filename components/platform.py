@@ -17,6 +17,7 @@ from components.brain_task_access import BrainTaskAccess, BrainTaskAccessArgs
 from components.external_secrets import ExternalSecrets, ExternalSecretsArgs
 from components.hooks_runtime import HooksRuntime, HooksRuntimeArgs
 from components.labels import standard_labels
+from components.ordering import Dependencies
 from components.stack_config import StackConfig
 from components.task_namespace import TaskNamespace, TaskNamespaceArgs
 from components.task_network_policies import TaskNetworkPolicies, TaskNetworkPoliciesArgs
@@ -68,8 +69,10 @@ class HardenedPlatform(pulumi.ComponentResource):
                 BakerStreetAppArgs(directory=args.upstream.directory, settings=hardening_settings(cfg, labels)),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        # Objects in the app namespace wait for the app (which creates that namespace).
+        # Objects in the app namespace wait for the app (which creates that namespace): the components, and
+        # each object placed in the app namespace through its own depends_on (components.ordering).
         after_app = pulumi.ResourceOptions(parent=self, depends_on=[self.app] if self.app is not None else [])
+        app_ns: Dependencies = self.app.namespace_resources(cfg.app_namespace) if self.app is not None else ()
 
         self.task_namespace = TaskNamespace(
             f"{name}-tasks",
@@ -96,6 +99,7 @@ class HardenedPlatform(pulumi.ComponentResource):
                 admin_network_policy=net.admin_network_policy,
                 admin_network_policy_priority=net.admin_network_policy_priority,
                 labels=labels,
+                app_namespace_dependencies=app_ns,
             ),
             opts=after_app,
         )
@@ -107,6 +111,7 @@ class HardenedPlatform(pulumi.ComponentResource):
                 brain_service_account=cfg.brain_access.service_account,
                 app_namespace_grants=cfg.brain_access.app_namespace_grants,
                 labels=labels,
+                app_namespace_dependencies=app_ns,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -120,6 +125,7 @@ class HardenedPlatform(pulumi.ComponentResource):
                     secrets=cfg.external_secrets,
                     app_namespace=cfg.app_namespace,
                     labels=labels,
+                    app_namespace_dependencies=app_ns,
                 ),
                 opts=after_app,
             )
@@ -154,6 +160,7 @@ class HardenedPlatform(pulumi.ComponentResource):
                 budgets=cfg.budgets,
                 guardrails=args.guardrails if args.guardrails is not None else GuardrailConfig(),
                 labels=labels,
+                app_namespace_dependencies=app_ns,
             ),
             opts=after_app,
         )
