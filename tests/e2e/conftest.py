@@ -20,6 +20,7 @@ from tests.e2e.stacks import Project
 E2E_DIR = Path(__file__).resolve().parent
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` is applied, so that `-m e2e` sees the marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     in_lane = [item for item in items if E2E_DIR in Path(str(item.fspath)).parents]
     for item in in_lane:
