@@ -8,6 +8,7 @@ them); the policy pack gets its own ``policies/venv`` from ``policies/requiremen
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -22,6 +23,15 @@ from tests.e2e.cluster import REPO_ROOT, SHARED
 
 UPSTREAM_K8S = SHARED / "upstream" / "baker-street" / "k8s"
 PASSPHRASE = "e2e-only-passphrase"
+
+
+def resource_of(urn: str) -> str:
+    """``type::name`` of a URN, the type without its parents' (as the offline report names it); '' for the stack."""
+    if not urn:
+        return ""
+    qualified_type, name = urn.split("::")[-2:]
+    type_ = qualified_type.split("$")[-1]
+    return "" if type_ == "pulumi:pulumi:Stack" else f"{type_}::{name}"
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,7 @@ class Run:
     """What one preview/up/destroy reported: policy violations, diagnostics, the summary, the error if any."""
 
     policies: list[PolicyResult] = field(default_factory=list)
-    diagnostics: list[str] = field(default_factory=list)
+    diagnostics: list[tuple[str, str]] = field(default_factory=list)  # (severity, message), every severity
     changes: dict[str, int] = field(default_factory=dict)
     error: str = ""
     seconds: float = 0.0
@@ -47,11 +57,12 @@ class Run:
     def on_event(self, event: auto.EngineEvent) -> None:
         if event.policy_event is not None:
             pe = event.policy_event
-            urn = pe.resource_urn or ""
-            resource = "::".join(urn.split("::")[-2:]) if urn else ""
+            resource = resource_of(pe.resource_urn or "")
             self.policies.append(PolicyResult(pe.policy_name, pe.enforcement_level, resource, pe.message))
-        if event.diagnostic_event is not None and event.diagnostic_event.severity in ("warning", "error"):
-            self.diagnostics.append(event.diagnostic_event.message)
+        if event.diagnostic_event is not None:
+            # The provider reports a refused creation it retries at severity "info":
+            # `Retry #0; creation failed: namespaces "bakerst" not found`.
+            self.diagnostics.append((event.diagnostic_event.severity, event.diagnostic_event.message.strip()))
 
     def failing(self, enforcement: str) -> dict[str, list[str]]:
         """Policy name to the sorted resources it reported, for one enforcement level."""
@@ -109,6 +120,13 @@ class Project:
             timeout=900,
         )
 
+    def pulumi_command(self) -> auto.PulumiCommand:
+        """The built CLI (``<cache>/pulumi-<version>/bin/pulumi``); the SDK checks its version against its minimum."""
+        for directory in self.env["BSH_TOOLS_BIN"].split(os.pathsep):
+            if (Path(directory) / "pulumi").is_file():
+                return auto.PulumiCommand(root=str(Path(directory).parent))
+        raise RuntimeError(f"no pulumi in {self.env['BSH_TOOLS_BIN']}")
+
     def install_policy_pack(self) -> None:
         """``cd policies && pulumi install``: the CLI creates ``policies/venv`` from ``policies/requirements.txt``."""
         proc = self.pulumi("install", cwd=self.directory / "policies")
@@ -122,7 +140,7 @@ class Project:
         stack_file = self.directory / f"Pulumi.{name}.yaml"
         if name != source and not stack_file.exists():
             shutil.copy(self.directory / f"Pulumi.{source}.yaml", stack_file)
-        opts = auto.LocalWorkspaceOptions(env_vars=dict(self.env))
+        opts = auto.LocalWorkspaceOptions(env_vars=dict(self.env), pulumi_command=self.pulumi_command())
         stack = auto.create_or_select_stack(stack_name=name, work_dir=str(self.directory), opts=opts)
         values = {"bakerst:baseDir": str(UPSTREAM_K8S), **(config or {})}
         stack.set_all_config({k: auto.ConfigValue(value=v) for k, v in values.items()})

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.cluster import REPO_ROOT
-from tests.e2e.stacks import UPSTREAM_K8S, Project, Run
+from tests.e2e.stacks import UPSTREAM_K8S, Project, Run, resource_of
 
 #: As in tests/policies/test_pack_on_stacks.py: everything the enterprise stack gets right, switched off.
 WEAKENED = {
@@ -50,7 +50,7 @@ def offline_report(project: Project, stack: str, overrides: Mapping[str, str], o
 
 def offline_failing(report: Mapping[str, Any], enforcement: str) -> dict[str, list[str]]:
     return {
-        r["policy"]: sorted(v["resource"] for v in r["violations"])
+        r["policy"]: sorted(resource_of(v["urn"] or "") for v in r["violations"])
         for r in report["results"]
         if r["violations"] and r["enforcement"] == enforcement
     }

@@ -65,7 +65,10 @@ def test_up_creates_everything_and_every_workload_is_available(deployed: Deploym
     assert run.error == "", run.error[-4000:]
     assert run.failing("mandatory") == {} and run.failing("advisory") == {}
     assert set(run.changes) == {"create"} and run.changes["create"] >= 60, run.changes
-    retried = [d for d in run.diagnostics if "not found" in d or "Retry" in d]
+    retried = [m for _, m in run.diagnostics if "creation failed" in m or "Retry #" in m]
+    # The SDK is pinned at 4.34.2 for users; the engine runs the 4.25.0 provider built here and says so.
+    warnings = {m for s, m in run.diagnostics if s == "warning"}
+    assert any("using pulumi-resource-kubernetes from $PATH" in m and "4.25.0" in m for m in warnings), warnings
     assert retried == [], f"creation relied on retries: {retried[:5]}"
     for kind in ("deployments", "statefulsets"):
         for item in _json(cluster, kind, "-n", APP_NS)["items"]:

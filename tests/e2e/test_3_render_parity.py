@@ -20,14 +20,16 @@ def _key(obj: dict[str, Any]) -> Key:
 
 
 def normalise(obj: Any) -> Any:
-    """Drop what only the engine adds (``pulumi.com/`` annotations), empty maps and integral floats."""
+    """Drop what only the engine adds (``pulumi.com/`` annotations) and the empty values it leaves out
+    (``value: ""`` of an EnvVar, ``ingress: []``, ``{}``: the same object to the API server); integral floats
+    become integers."""
     if isinstance(obj, dict):
         out = {}
         for k, value in obj.items():
             if k == "annotations" and isinstance(value, dict):
                 value = {a: b for a, b in value.items() if not a.startswith("pulumi.com/")}  # noqa: PLW2901
             normalised = normalise(value)
-            if normalised in ({}, None):
+            if normalised in ({}, [], "", None):
                 continue
             out[k] = normalised
         return out
@@ -60,6 +62,8 @@ def _differences(a: Any, b: Any, path: str = "") -> list[str]:
             else:
                 out += _differences(a[k], b[k], f"{path}.{k}")
         return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in _differences(x, y, f"{path}[{i}]")]
     if a != b:
         return [f"{path}: offline {a!r} != engine {b!r}"[:300]]
     return []
