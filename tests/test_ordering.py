@@ -26,11 +26,11 @@ def _app_namespace_objects(mocks: RecordingMocks, app_namespace: str) -> list[Re
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stack", ["enterprise", "dev"])
-def test_objects_in_the_app_namespace_depend_on_the_app_namespace(stack: str) -> None:
+def test_objects_in_the_app_namespace_depend_on_the_app_namespace() -> None:
+    """The enterprise stack has every kind of them (ConfigMap, NATS-side NetworkPolicy, ExternalSecrets)."""
     require_upstream()
     mocks = RecordingMocks()
-    result = run_program(REPO_ROOT, stack, config_overrides=BASE_DIR_OVERRIDE, mocks=mocks)
+    result = run_program(REPO_ROOT, "enterprise", config_overrides=BASE_DIR_OVERRIDE, mocks=mocks)
     app_namespace = result.exports["appNamespace"]
     [namespace] = [r for r in mocks.resources if r.type == NAMESPACE and r.inputs["metadata"]["name"] == app_namespace]
     namespace_urn = mocks.urn_of(namespace)
@@ -39,6 +39,7 @@ def test_objects_in_the_app_namespace_depend_on_the_app_namespace(stack: str) ->
     names = sorted(f"{r.inputs['kind']}/{r.inputs['metadata']['name']}" for r in hardened)
     assert f"ConfigMap/{result.exports['hooksConfigMap']}" in names, names
     assert any(n.startswith("NetworkPolicy/allow-nats-from-") for n in names), names
+    assert any(n.startswith("ExternalSecret/") for n in names), names
     missing = [
         f"{r.inputs['kind']}/{r.inputs['metadata']['name']}"
         for r in hardened
