@@ -18,6 +18,13 @@ PINNED = {
     "kube": "v1.35.4",
     "pulumi": "v3.274.0",
     "pulumi-kubernetes": "4.25.0",
+    # the supply-chain tools (bakerst-hardened deploy)
+    "crane": "v0.22.1",
+    "cosign": "v3.1.3",
+    "syft": "v1.57.2",
+    "trivy": "v0.74.0",
+    "kubectl-kyverno": "v1.18.2",
+    "trivy-db-fixture": "v1",
 }
 
 

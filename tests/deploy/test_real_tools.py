@@ -8,6 +8,7 @@ import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,13 @@ from bakerst_hardened.deploy.cosign import write_flags
 from bakerst_hardened.deploy.pipeline import STAGES, Collaborators, DeployOptions, run_deploy
 from bakerst_hardened.deploy.settings import deploy_settings
 from bakerst_hardened.deploy.stages import Report
-from bakerst_hardened.deploy.tools import SubprocessRunner
+from bakerst_hardened.deploy.tools import SubprocessRunner, find_tool
 from bakerst_hardened.render import run_program
 from bakerst_hardened.stack_file import StackSettings, read_stack_settings
 from tests.conftest import BASE_DIR_OVERRIDE, REPO_ROOT, require_upstream
 from tests.deploy.fakes import FakeDeployer, FakeProbe
 from tests.deploy.tooling import ENV, BuiltImage, KeyPair, build_image, key_pair, registry, require_tools, run
+from tests.deploy.trivydb import Advisory, push_db, write_cache_dir
 
 pytestmark = [pytest.mark.supply_chain, pytest.mark.slow]
 
@@ -72,7 +74,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     with registry(tools["crane"], work / "registry") as reg:
         sources = {
             name: build_image(tools["crane"], f"{reg}/upstream/{name}:1", work / f"img-{name}", {"etc/motd": name})
-            for name in ("good", "unsigned", "wrongkey", "nosbom", "dry")
+            for name in ("good", "unsigned", "wrongkey", "nosbom", "dry", "vulnerable")
         }
         yield Chain(
             reg,
@@ -271,3 +273,74 @@ def test_kyverno_refuses_with_its_message(
     assert "Applying 1 policy rule(s) to 1 resource(s)" in out, out
     assert "fail: 1" in out and message in out, out
     assert code != 0, out
+
+
+# ------------------------------------------------------------------------------------------------- scan gate
+
+ADVISORY = Advisory("CVE-2026-40001", "musl", "1.2.4-r3", "CRITICAL")  # the test image has musl 1.2.4-r2
+
+
+@pytest.fixture(scope="module")
+def trivy_db(chain: Chain) -> dict[str, str]:
+    """The test's own vulnerability database, as a cache directory and as an OCI artifact in the registry."""
+    require_tools("trivy")
+    helper = find_tool("trivy-db-fixture")
+    if helper is None:
+        pytest.skip("trivy-db-fixture not found: build it with `scripts/tools build trivy-db-fixture`")
+    cache = write_cache_dir(helper, [ADVISORY], chain.work / "trivy-cache")
+    repository = push_db(cache / "db", chain.registry)
+    return {"cacheDir": str(cache), "dbRepository": repository, "downloadDir": str(chain.work / "trivy-download")}
+
+
+def _allow_list(chain: Chain, expires: date) -> str:
+    path = chain.work / f"allow-{expires.isoformat()}.yaml"
+    entry = {
+        "vulnerability": ADVISORY.vulnerability,
+        "package": "musl",
+        "reason": "test: the image runs no code that reaches the flaw",
+        "expires": expires.isoformat(),
+    }
+    path.write_text(yaml.safe_dump({"entries": [entry]}), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("source", ["cacheDir", "dbRepository"])
+def test_scan_stops_at_the_advisory_allow_listed_goes_on_expired_stops(
+    chain: Chain, trivy_db: dict[str, str], source: str
+) -> None:
+    scan: dict[str, object] = (
+        {"cacheDir": trivy_db["cacheDir"]}
+        if source == "cacheDir"
+        else {"dbRepository": trivy_db["dbRepository"], "cacheDir": trivy_db["downloadDir"]}
+    )
+    report, _ = chain.deploy("vulnerable", DeployOptions(), **{"bakerst-deploy:scan": scan})
+    assert report.failed_stage == "scan", _show(report)
+    assert "CVE-2026-40001 (CRITICAL) in musl 1.2.4-r2" in _detail(report, "scan")
+    assert _status(report)["sign"] == "not-run"
+
+    today = datetime.now(UTC).date()
+    allowed = {**scan, "allowList": _allow_list(chain, today + timedelta(days=30))}
+    report, deployer = chain.deploy("vulnerable", DeployOptions(), **{"bakerst-deploy:scan": allowed})
+    assert report.ok, _show(report)
+    assert "test: the image runs no code" in _detail(report, "scan")
+    assert deployer.calls[0][0] == "up"
+
+    expired = {**scan, "allowList": _allow_list(chain, today - timedelta(days=1))}
+    report, _ = chain.deploy("vulnerable", DeployOptions(), **{"bakerst-deploy:scan": expired})
+    assert report.failed_stage == "scan", _show(report)
+    assert f"CVE-2026-40001 (package musl) expired on {(today - timedelta(days=1)).isoformat()}" in _detail(
+        report, "scan"
+    )
+
+
+@pytest.mark.parametrize("source", ["cacheDir", "dbRepository"])
+def test_no_database_is_a_failure_never_a_pass(chain: Chain, tmp_path: Path, source: str) -> None:
+    require_tools("trivy")
+    scan: dict[str, object] = (
+        {"cacheDir": str(tmp_path / "empty")}
+        if source == "cacheDir"
+        else {"dbRepository": f"{chain.registry}/no-such/trivy-db:2", "cacheDir": str(tmp_path / "dl")}
+    )
+    report, _ = chain.deploy("vulnerable", DeployOptions(), **{"bakerst-deploy:scan": scan})
+    assert report.failed_stage == "scan", _show(report)
+    assert "trivy has no vulnerability database" in _detail(report, "scan"), _show(report)
