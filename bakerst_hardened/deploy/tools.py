@@ -2,7 +2,8 @@
 
 None of them is packaged in Debian; ``scripts/tools build NAME`` builds each one from its Go module into a
 per-version cache (``~/.cache/bakerst-hardened/tools/<name>-<version>/bin``). The command looks for a tool in
-``$BAKERST_HARDENED_TOOLS`` (directories, ``:``-separated), then on ``PATH``, then in that cache.
+``$BAKERST_HARDENED_TOOLS`` (directories, ``:``-separated), then on ``PATH``, then in that cache
+(``$BSH_TOOLS_CACHE`` when set, as for ``scripts/tools``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from pathlib import Path
 from typing import Protocol
 
 TOOLS_PATH_ENV = "BAKERST_HARDENED_TOOLS"
-CACHE_ROOT = Path.home() / ".cache" / "bakerst-hardened" / "tools"
+CACHE_ENV = "BSH_TOOLS_CACHE"
+"""The cache root ``scripts/tools`` builds into (default ``~/.cache/bakerst-hardened/tools``)."""
+
+
+def cache_root(environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    return Path(environ.get(CACHE_ENV) or Path.home() / ".cache" / "bakerst-hardened" / "tools")
 
 #: "Version: 1.2.3", "GitVersion: v1.2.3", or a bare "v1.2.3" line.
 _VERSION_LINE = r"^\s*(?:Git)?Version:?\s*v?(\d+\.\d+\.\d+)\b|^v?(\d+\.\d+\.\d+)\s*$"
@@ -159,8 +166,9 @@ def search_dirs(environ: Mapping[str, str] | None = None) -> list[Path]:
     environ = os.environ if environ is None else environ
     dirs = [Path(p) for p in environ.get(TOOLS_PATH_ENV, "").split(os.pathsep) if p]
     dirs += [Path(p) for p in environ.get("PATH", "").split(os.pathsep) if p]
-    if CACHE_ROOT.is_dir():
-        dirs += sorted((p / "bin" for p in CACHE_ROOT.iterdir() if (p / "bin").is_dir()), reverse=True)
+    root = cache_root(environ)
+    if root.is_dir():
+        dirs += sorted((p / "bin" for p in root.iterdir() if (p / "bin").is_dir()), reverse=True)
     return dirs
 
 
