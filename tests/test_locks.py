@@ -1,0 +1,84 @@
+"""Frozen inputs: the project's and the policy pack's dependencies are locked with hashes, and the lock covers
+every pin (``scripts/lock`` regenerates them; ``scripts/bootstrap`` installs with ``--require-hashes``)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")
+
+
+def _name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _lock(path: Path) -> dict[str, tuple[str, int]]:
+    """Package to (version, number of hashes) in a ``uv pip compile --generate-hashes`` file."""
+    entries: dict[str, tuple[str, int]] = {}
+    current = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if match := _PIN.match(line):
+            current = _name(match[1])
+            entries[current] = (match[2], 0)
+        elif current and line.strip().startswith("--hash=sha256:"):
+            version, count = entries[current]
+            entries[current] = (version, count + 1)
+        elif line and not line.startswith((" ", "#")):
+            raise AssertionError(f"{path.name}: unexpected line {line!r}")
+    return entries
+
+
+def _pins(requirements: list[str]) -> dict[str, str]:
+    pins = {}
+    for requirement in requirements:
+        match = _PIN.match(requirement.strip())
+        assert match, f"not an exact pin: {requirement}"
+        pins[_name(match[1])] = match[2]
+    return pins
+
+
+@pytest.mark.parametrize(
+    ("lock", "pins"),
+    [
+        (
+            "requirements.lock",
+            lambda: {
+                **_pins(tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]),
+                **_pins(
+                    tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+                ),
+                **_pins(
+                    [
+                        l
+                        for l in (REPO_ROOT / "scripts/build-requirements.in").read_text().splitlines()
+                        if l and l[0] != "#"
+                    ]
+                ),
+            },
+        ),
+        ("policies/requirements.lock", lambda: _pins((REPO_ROOT / "policies/requirements.txt").read_text().split())),
+    ],
+)
+def test_the_lock_pins_every_direct_pin_with_hashes(lock: str, pins: object) -> None:
+    assert callable(pins)
+    entries = _lock(REPO_ROOT / lock)
+    for name, version in pins().items():
+        assert name in entries, f"{lock} lacks {name} (run scripts/lock)"
+        assert entries[name][0] == version, (
+            f"{lock} has {name}=={entries[name][0]}, pinned {version} (run scripts/lock)"
+        )
+    unhashed = [name for name, (_version, hashes) in entries.items() if hashes == 0]
+    assert unhashed == [], f"{lock}: no hash for {unhashed}"
+
+
+def test_bootstrap_installs_with_require_hashes_and_nothing_unlocked() -> None:
+    text = (REPO_ROOT / "scripts" / "bootstrap").read_text()
+    assert "--require-hashes -r requirements.lock" in text
+    assert "--no-deps --no-build-isolation -e ." in text
+    assert "'.[dev]'" not in text
