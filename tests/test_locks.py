@@ -55,9 +55,9 @@ def _pins(requirements: list[str]) -> dict[str, str]:
                 ),
                 **_pins(
                     [
-                        l
-                        for l in (REPO_ROOT / "scripts/build-requirements.in").read_text().splitlines()
-                        if l and l[0] != "#"
+                        line
+                        for line in (REPO_ROOT / "scripts/build-requirements.in").read_text().splitlines()
+                        if line and line[0] != "#"
                     ]
                 ),
             },
