@@ -42,7 +42,7 @@ class AutomationDeployer:
     def _stack(self, stack: str):  # type: ignore[no-untyped-def]
         from pulumi import automation as auto
 
-        return auto.select_stack(
+        return auto.create_or_select_stack(
             stack_name=stack, work_dir=str(self.project_dir), opts=auto.LocalWorkspaceOptions(env_vars=dict(self.env))
         )
 

@@ -27,6 +27,7 @@ def cache_root(environ: Mapping[str, str] | None = None) -> Path:
     environ = os.environ if environ is None else environ
     return Path(environ.get(CACHE_ENV) or Path.home() / ".cache" / "bakerst-hardened" / "tools")
 
+
 #: "Version: 1.2.3", "GitVersion: v1.2.3", or a bare "v1.2.3" line.
 _VERSION_LINE = r"^\s*(?:Git)?Version:?\s*v?(\d+\.\d+\.\d+)\b|^v?(\d+\.\d+\.\d+)\s*$"
 

@@ -310,3 +310,16 @@ def test_cli_json_names_the_failed_stage(tmp_path: Path, capsys: pytest.CaptureF
     assert data["failedStage"] == "config" and data["ok"] is False
     assert "bakerst-deploy:sources has no source image" in data["stages"][0]["detail"]
     assert [s["result"] for s in data["stages"]][1:] == ["not-run"] * (len(STAGES) - 1)
+
+
+def test_first_phase_is_the_admission_policies_and_external_secrets_with_their_children() -> None:
+    from bakerst_hardened.deploy.deployer import first_phase
+
+    prefix = "urn:pulumi:dev::bakerst-hardened::bakerst:platform:HardenedPlatform"
+    assert first_phase(f"{prefix}$bakerst:admission:AdmissionPolicies::platform-admission")
+    assert first_phase(
+        f"{prefix}$bakerst:admission:AdmissionPolicies$kubernetes:kyverno.io/v1:ClusterPolicy::platform-admission-x"
+    )
+    assert first_phase(f"{prefix}$bakerst:secrets:ExternalSecrets$kubernetes:external-secrets.io/v1:ExternalSecret::e")
+    assert not first_phase(f"{prefix}$bakerst:app:BakerStreetApp$kubernetes:apps/v1:Deployment::brain")
+    assert not first_phase("not-a-urn")
