@@ -89,8 +89,8 @@ def test_unknown_nested_key_lists_the_known_ones() -> None:
     with pytest.raises(StackConfigError) as excinfo:
         _stack(imageSignature={"keys": {"publicKey": "x"}})
     assert (
-        'keys.publicKey: is not a known key (did you mean "publicKeys"?); remove it or use one of: publicKeys'
-        in str(excinfo.value)
+        'keys.publicKey: is not a known key (did you mean "publicKeys"?); remove it or use one of: '
+        "ignoreSct, ignoreTlog, publicKeys" in str(excinfo.value)
     )
 
 
