@@ -39,6 +39,7 @@ def trivy_args(reference: str, scan: ScanSettings, project_dir: str) -> list[str
     """``dbRepository``: download the database from there (into ``cacheDir`` when given); ``cacheDir`` alone: use
     the database already there, never download."""
     args = ["image", "--format", "json", "--scanners", "vuln", "--quiet", "--exit-code", "0", "--timeout", "10m"]
+    args += ["--skip-version-check", "--disable-telemetry"]  # nothing leaves the machine but the image pulls
     cache = ["--cache-dir", str(Path(project_dir) / scan.cache_dir)] if scan.cache_dir else []
     if scan.db_repository:
         args += ["--db-repository", scan.db_repository, *cache]
