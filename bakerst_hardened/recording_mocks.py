@@ -42,15 +42,21 @@ def intify(value: Any) -> Any:
 
 
 class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
-    """The SDK's mock monitor, also recording each registration's parent URN."""
+    """The SDK's mock monitor, also recording each registration's parent URN, URN and explicit dependencies."""
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.parents: dict[tuple[str, str], str] = {}
+        self.urns: dict[tuple[str, str], str] = {}
+        self.dependencies: dict[tuple[str, str], list[str]] = {}
 
     def RegisterResource(self, request: Any) -> Any:
-        self.parents[(request.type, request.name)] = request.parent
-        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        key = (request.type, request.name)
+        self.parents[key] = request.parent
+        self.dependencies[key] = list(request.dependencies)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        self.urns[key] = response.urn
+        return response
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -64,6 +70,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def parent_of(self, resource: RecordedResource) -> str:
         """URN of the resource's parent ('' for none)."""
         return self.monitor.parents.get((resource.type, resource.name), "")
+
+    def urn_of(self, resource: RecordedResource) -> str:
+        """The URN the resource was registered under."""
+        return self.monitor.urns[(resource.type, resource.name)]
+
+    def dependencies_of(self, resource: RecordedResource) -> list[str]:
+        """URNs the resource's registration declared as dependencies (``depends_on`` and its inputs')."""
+        return self.monitor.dependencies.get((resource.type, resource.name), [])
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         inputs = intify(copy.deepcopy(dict(args.inputs)))

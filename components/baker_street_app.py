@@ -47,6 +47,7 @@ class BakerStreetApp(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BakerStreetAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("bakerst:app:BakerStreetApp", name, {}, opts)
+        self.resource_prefix = name
         self.directory = k8s.kustomize.Directory(
             f"{name}-upstream",
             directory=args.directory,
@@ -55,3 +56,13 @@ class BakerStreetApp(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"directory": args.directory})
+
+    def namespace_resources(self, name: str) -> pulumi.Output[list[pulumi.Resource]]:
+        """The upstream's Namespace ``name`` as a ``depends_on`` list (empty if the upstream does not create it).
+
+        Objects placed in that namespace by other components list it in their own ``depends_on``
+        (``components.ordering.after``): depending on this component is not enough, since its children are
+        registered only once kustomize has run, and a component's ``depends_on`` is not inherited by children.
+        """
+        keys = {f"v1/Namespace:{name}", f"v1/Namespace:{self.resource_prefix}-{name}"}  # the SDK prefixes keys too
+        return self.directory.resources.apply(lambda resources: [r for k, r in resources.items() if k in keys])

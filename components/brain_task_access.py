@@ -17,6 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.labels import component_labels
+from components.ordering import Dependencies, after
 
 TASK_ROLE_NAME = "bakerst-brain-task-manager"
 APP_ROLE_NAME = "bakerst-brain-app-access"
@@ -67,6 +68,8 @@ class BrainTaskAccessArgs:
     app_namespace_grants: Sequence[str]
     """Opt-in rights in the app namespace, keys of ``APP_NAMESPACE_GRANTS``."""
     labels: Mapping[str, str]
+    app_namespace_dependencies: Dependencies = ()
+    """What creates the app namespace (``BakerStreetApp.namespace_resources``): the app Role waits for it."""
 
 
 class BrainTaskAccess(pulumi.ComponentResource):
@@ -106,7 +109,7 @@ class BrainTaskAccess(pulumi.ComponentResource):
                 f"{name}-app-role",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=APP_ROLE_NAME, namespace=args.app_namespace, labels=labels),
                 rules=[APP_NAMESPACE_GRANTS[grant].to_args() for grant in sorted(args.app_namespace_grants)],
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after(args.app_namespace_dependencies)),
             )
             self.app_binding = k8s.rbac.v1.RoleBinding(
                 f"{name}-app-binding",
@@ -115,7 +118,9 @@ class BrainTaskAccess(pulumi.ComponentResource):
                     api_group="rbac.authorization.k8s.io", kind="Role", name=APP_ROLE_NAME
                 ),
                 subjects=[subject],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.app_role]),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=after(args.app_namespace_dependencies, self.app_role)
+                ),
             )
 
         self.task_role_name = self.task_role.metadata.name

@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 
 from components.app_config import ExternalSecretsConfig, SecretStoreConfig, ServiceAccountRef
 from components.labels import component_labels
+from components.ordering import Dependencies, after
 
 API_VERSION = "external-secrets.io/v1"
 
@@ -29,6 +30,8 @@ class ExternalSecretsArgs:
     app_namespace: str
     """Namespace of the consuming services (the only namespace allowed to use the store)."""
     labels: Mapping[str, str]
+    app_namespace_dependencies: Dependencies = ()
+    """What creates the app namespace (``BakerStreetApp.namespace_resources``): each ExternalSecret waits for it."""
 
 
 def _sa_ref(ref: ServiceAccountRef) -> dict[str, str]:
@@ -113,7 +116,7 @@ class ExternalSecrets(pulumi.ComponentResource):
                         for key, ref in sorted(secrets.data.items())
                     ],
                 },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.store]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after(args.app_namespace_dependencies, self.store)),
             )
         self.store_name = pulumi.Output.from_input(args.store.name)
         self.register_outputs({"storeName": self.store_name})

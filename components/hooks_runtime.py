@@ -24,6 +24,7 @@ from pydantic_core import to_jsonable_python
 from components.app_config import HooksSidecarConfig
 from components.config_errors import ConfigIssue, StackConfigError
 from components.labels import component_labels
+from components.ordering import Dependencies, after
 from components.stack_config import CONFIG_NAMESPACE, BudgetsConfig, RateLimitsConfig, StackConfig
 from hooks.audit.config import AuditRuntimeConfig
 from hooks.governance.pricing import ModelPrice
@@ -144,6 +145,8 @@ class HooksRuntimeArgs:
     labels: Mapping[str, str]
     service: Mapping[str, Any] | None = None
     """``service.yaml`` for the hooks sidecar (``service_document``); None when the stack runs no sidecar."""
+    app_namespace_dependencies: Dependencies = ()
+    """What creates the app namespace (``BakerStreetApp.namespace_resources``): the ConfigMap waits for it."""
 
 
 class HooksRuntime(pulumi.ComponentResource):
@@ -162,7 +165,7 @@ class HooksRuntime(pulumi.ComponentResource):
                 GUARDRAILS_KEY: _yaml(guardrails_document(args.guardrails)),
                 **({SERVICE_KEY: _yaml(dict(args.service))} if args.service is not None else {}),
             },
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after(args.app_namespace_dependencies)),
         )
         self.config_map_name: pulumi.Output[str] = self.config_map.metadata.apply(lambda m: m.name or "")
         self.register_outputs({"configMapName": self.config_map_name})

@@ -19,6 +19,7 @@ from components.external_secrets import ExternalSecrets, ExternalSecretsArgs
 from components.hooks_runtime import HooksRuntime, HooksRuntimeArgs, service_document
 from components.hooks_sidecar import AUDIT_KEYS_DIR, HooksSidecar, HooksSidecarArgs, SidecarSettings
 from components.labels import standard_labels
+from components.ordering import Dependencies
 from components.stack_config import StackConfig
 from components.task_namespace import TaskNamespace, TaskNamespaceArgs
 from components.task_network_policies import TaskNetworkPolicies, TaskNetworkPoliciesArgs
@@ -96,8 +97,10 @@ class HardenedPlatform(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        # Objects in the app namespace wait for the app (which creates that namespace).
+        # Objects in the app namespace wait for the app (which creates that namespace): the components, and
+        # each object placed in the app namespace through its own depends_on (components.ordering).
         after_app = pulumi.ResourceOptions(parent=self, depends_on=[self.app] if self.app is not None else [])
+        app_ns: Dependencies = self.app.namespace_resources(cfg.app_namespace) if self.app is not None else ()
 
         self.task_namespace = TaskNamespace(
             f"{name}-tasks",
@@ -124,6 +127,7 @@ class HardenedPlatform(pulumi.ComponentResource):
                 admin_network_policy=net.admin_network_policy,
                 admin_network_policy_priority=net.admin_network_policy_priority,
                 labels=labels,
+                app_namespace_dependencies=app_ns,
             ),
             opts=after_app,
         )
@@ -135,6 +139,7 @@ class HardenedPlatform(pulumi.ComponentResource):
                 brain_service_account=cfg.brain_access.service_account,
                 app_namespace_grants=cfg.brain_access.app_namespace_grants,
                 labels=labels,
+                app_namespace_dependencies=app_ns,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -148,6 +153,7 @@ class HardenedPlatform(pulumi.ComponentResource):
                     secrets=cfg.external_secrets,
                     app_namespace=cfg.app_namespace,
                     labels=labels,
+                    app_namespace_dependencies=app_ns,
                 ),
                 opts=after_app,
             )
@@ -184,6 +190,7 @@ class HardenedPlatform(pulumi.ComponentResource):
                 guardrails=args.guardrails if args.guardrails is not None else GuardrailConfig(),
                 labels=labels,
                 service=service_document(cfg.hooks_sidecar, AUDIT_KEYS_DIR) if cfg.hooks_sidecar.enabled else None,
+                app_namespace_dependencies=app_ns,
             ),
             opts=after_app,
         )

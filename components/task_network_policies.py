@@ -20,6 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.labels import component_labels, namespace_selector
+from components.ordering import Dependencies, after
 
 DEFAULT_DENY_NAME = "default-deny-all"
 TASK_EGRESS_NAME = "allow-egress-nats-dns"
@@ -54,6 +55,8 @@ class TaskNetworkPoliciesArgs:
     """Also create the AdminNetworkPolicy deny (needs a CNI that implements it)."""
     admin_network_policy_priority: int
     labels: Mapping[str, str]
+    app_namespace_dependencies: Dependencies = ()
+    """What creates the app namespace (``BakerStreetApp.namespace_resources``): the NATS-side rule waits for it."""
 
 
 class TaskNetworkPolicies(pulumi.ComponentResource):
@@ -124,7 +127,7 @@ class TaskNetworkPolicies(pulumi.ComponentResource):
                     )
                 ],
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after(args.app_namespace_dependencies)),
         )
         names = [DEFAULT_DENY_NAME, TASK_EGRESS_NAME, nats_ingress_name(args.task_namespace_name)]
 

@@ -1,0 +1,26 @@
+"""Creation order for objects placed in a namespace another component creates.
+
+A component's ``depends_on`` is not inherited by its children: a ConfigMap parented to a component that
+``depends_on`` the app is registered as soon as its own inputs resolve, and the API server refuses it with
+``namespaces "<app>" not found`` while the namespace is still being created. So every object that lives in the
+app namespace lists the app's Namespace resource in its own ``depends_on`` (``after``), and no creation relies
+on the engine's retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeAlias, cast
+
+import pulumi
+
+Dependencies: TypeAlias = pulumi.Input[Sequence[pulumi.Input[pulumi.Resource]]]
+"""What ``ResourceOptions.depends_on`` accepts: resources, or an output resolving to a list of them."""
+
+
+def after(first: Dependencies, *more: pulumi.Resource) -> Dependencies:
+    """``first`` (a list or an output of one, e.g. the app namespace's resources) followed by ``more``."""
+    if isinstance(first, Sequence):
+        return [*first, *more]
+    deps: pulumi.Output[Sequence[pulumi.Input[pulumi.Resource]]] = pulumi.Output.from_input(cast(Any, first))
+    return deps.apply(lambda resolved: [*resolved, *more]) if more else deps

@@ -1,0 +1,48 @@
+"""Creation order: every object placed in the app namespace depends on the Namespace resource that creates it.
+
+Against a real API server, objects registered before their namespace are refused (`namespaces "bakerst" not
+found`) and only succeed on the engine's retry; a dependency makes the order explicit.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bakerst_hardened.recording_mocks import RecordedResource, RecordingMocks
+from bakerst_hardened.render import run_program
+from tests.conftest import BASE_DIR_OVERRIDE, REPO_ROOT, require_upstream
+
+NAMESPACE = "kubernetes:core/v1:Namespace"
+
+
+def _app_namespace_objects(mocks: RecordingMocks, app_namespace: str) -> list[RecordedResource]:
+    return [
+        r
+        for r in mocks.resources
+        if r.custom
+        and r.type.startswith("kubernetes:")
+        and (r.inputs.get("metadata") or {}).get("namespace") == app_namespace
+    ]
+
+
+@pytest.mark.slow
+def test_objects_in_the_app_namespace_depend_on_the_app_namespace() -> None:
+    """The enterprise stack has every kind of them (ConfigMap, NATS-side NetworkPolicy, ExternalSecrets)."""
+    require_upstream()
+    mocks = RecordingMocks()
+    result = run_program(REPO_ROOT, "enterprise", config_overrides=BASE_DIR_OVERRIDE, mocks=mocks)
+    app_namespace = result.exports["appNamespace"]
+    [namespace] = [r for r in mocks.resources if r.type == NAMESPACE and r.inputs["metadata"]["name"] == app_namespace]
+    namespace_urn = mocks.urn_of(namespace)
+    upstream_prefix = "bakerst-app"  # the upstream's own objects are ordered by the provider's kustomize support
+    hardened = [r for r in _app_namespace_objects(mocks, app_namespace) if not r.name.startswith(upstream_prefix)]
+    names = sorted(f"{r.inputs['kind']}/{r.inputs['metadata']['name']}" for r in hardened)
+    assert f"ConfigMap/{result.exports['hooksConfigMap']}" in names, names
+    assert any(n.startswith("NetworkPolicy/allow-nats-from-") for n in names), names
+    assert any(n.startswith("ExternalSecret/") for n in names), names
+    missing = [
+        f"{r.inputs['kind']}/{r.inputs['metadata']['name']}"
+        for r in hardened
+        if namespace_urn not in mocks.dependencies_of(r)
+    ]
+    assert missing == [], f"objects in namespace {app_namespace} created without waiting for it: {missing}"
