@@ -26,6 +26,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.labels import component_labels, namespace_selector
+from components.ordering import Dependencies, after
 
 COMPONENT = "hooks-service"
 SIDECAR = "hooks"
@@ -234,6 +235,8 @@ class HooksSidecarArgs:
     state_size: str
     storage_class: str | None
     labels: Mapping[str, str]
+    app_namespace_dependencies: Dependencies = ()
+    """What creates the app namespace (``BakerStreetApp.namespace_resources``): every object here waits for it."""
 
 
 class HooksSidecar(pulumi.ComponentResource):
@@ -242,7 +245,7 @@ class HooksSidecar(pulumi.ComponentResource):
     def __init__(self, name: str, args: HooksSidecarArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("bakerst:hooks:HooksSidecar", name, {}, opts)
         labels = component_labels(args.labels, COMPONENT)
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, depends_on=after(args.app_namespace_dependencies))
         self.claims = [
             k8s.core.v1.PersistentVolumeClaim(
                 f"{name}-{deployment}-state",

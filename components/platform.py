@@ -208,6 +208,7 @@ class HardenedPlatform(pulumi.ComponentResource):
                     state_size=sidecar.state_size,
                     storage_class=sidecar.storage_class,
                     labels=labels,
+                    app_namespace_dependencies=app_ns,
                 ),
                 opts=after_app,
             )
