@@ -27,6 +27,7 @@ from components.labels import component_labels
 from components.ordering import Dependencies, after
 from components.stack_config import CONFIG_NAMESPACE, BudgetsConfig, RateLimitsConfig, StackConfig
 from hooks.audit.config import AuditRuntimeConfig
+from hooks.governance.pricing import ModelPrice
 from hooks.guardrails.config import GuardrailConfig
 
 #: ``app.kubernetes.io/component`` of the ConfigMap; the policy pack finds it by this label.
@@ -67,9 +68,16 @@ def _yaml(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
 
 
-def governance_document(rate_limits: RateLimitsConfig, budgets: BudgetsConfig) -> dict[str, Any]:
+def governance_document(
+    rate_limits: RateLimitsConfig, budgets: BudgetsConfig, model_prices: Mapping[str, ModelPrice] | None = None
+) -> dict[str, Any]:
     """``governance.yaml`` in the schema of ``hooks.governance.config.GovernanceConfig``."""
+    models = {
+        name: price.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for name, price in sorted((model_prices or {}).items())
+    }
     return {
+        "models": models,
         "rateLimits": {
             "perUserPerMinute": rate_limits.per_user_per_minute,
             "globalPerMinute": rate_limits.global_per_minute,
@@ -132,6 +140,7 @@ class HooksRuntimeArgs:
     audit: AuditRuntimeConfig
     rate_limits: RateLimitsConfig
     budgets: BudgetsConfig
+    model_prices: Mapping[str, ModelPrice]
     guardrails: GuardrailConfig
     labels: Mapping[str, str]
     service: Mapping[str, Any] | None = None
@@ -152,7 +161,7 @@ class HooksRuntime(pulumi.ComponentResource):
             ),
             data={
                 AUDIT_KEY: _yaml(audit_document(args.audit)),
-                GOVERNANCE_KEY: _yaml(governance_document(args.rate_limits, args.budgets)),
+                GOVERNANCE_KEY: _yaml(governance_document(args.rate_limits, args.budgets, args.model_prices)),
                 GUARDRAILS_KEY: _yaml(guardrails_document(args.guardrails)),
                 **({SERVICE_KEY: _yaml(dict(args.service))} if args.service is not None else {}),
             },

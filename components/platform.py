@@ -186,6 +186,7 @@ class HardenedPlatform(pulumi.ComponentResource):
                 audit=cfg.audit,
                 rate_limits=cfg.rate_limits,
                 budgets=cfg.budgets,
+                model_prices=cfg.model_prices,
                 guardrails=args.guardrails if args.guardrails is not None else GuardrailConfig(),
                 labels=labels,
                 service=service_document(cfg.hooks_sidecar, AUDIT_KEYS_DIR) if cfg.hooks_sidecar.enabled else None,

@@ -42,6 +42,7 @@ from components.config_types import (
 from components.quantity import parse_quantity
 from components.supported import KYVERNO_NEWEST_PSS_MINOR, OLDEST_KUBERNETES_MINOR
 from hooks.audit.config import AuditRuntimeConfig
+from hooks.governance.pricing import ModelPrice, PriceTable, PricingError
 
 __all__ = ["CONFIG_NAMESPACE", "CrossFieldError", "StackConfig"]
 
@@ -209,6 +210,11 @@ class StackConfig(StrictModel):
     brain_access: BrainAccessConfig = Field(default_factory=BrainAccessConfig)
     rate_limits: RateLimitsConfig = Field(default_factory=RateLimitsConfig)
     budgets: BudgetsConfig = Field(default_factory=BudgetsConfig)
+    model_prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description="USD per million input/output tokens per model id (as the app's model router names them), "
+        "with an optional cheaper `fallback`: the governor reserves and charges by it and refuses an unpriced model.",
+    )
     audit: AuditRuntimeConfig = Field(
         default_factory=AuditRuntimeConfig,
         description="The hooks runtime's audit trail: tamper evidence, flush cadence, sinks.",
@@ -252,6 +258,7 @@ class StackConfig(StrictModel):
             _images_from_allowed_registries,
             _pss_version_known_to_kyverno,
             _hooks_sidecar_complete,
+            _model_prices_chain,
         ):
             check(self)
         return self
@@ -382,6 +389,13 @@ def _hooks_sidecar_complete(cfg: StackConfig) -> None:
             sorted(service.data),
             f"lacks {', '.join(missing)}; the hooks sidecar reads each from this Secret",
         )
+
+
+def _model_prices_chain(cfg: StackConfig) -> None:
+    try:
+        PriceTable(cfg.model_prices)
+    except PricingError as exc:
+        raise CrossFieldError("modelPrices", sorted(cfg.model_prices), f"has a bad downgrade chain: {exc}") from None
 
 
 def _images_from_allowed_registries(cfg: StackConfig) -> None:

@@ -37,7 +37,9 @@ def _stack(**overrides: Any) -> Any:
 def test_the_config_map_holds_what_the_runtime_loads() -> None:
     cfg = _stack()
     guardrails = load_guardrail_config(REPO_ROOT / "docs" / "guardrails.example.yaml")
-    args = HooksRuntimeArgs("bakerst-hooks", "bakerst", cfg.audit, cfg.rate_limits, cfg.budgets, guardrails, {"a": "b"})
+    args = HooksRuntimeArgs(
+        "bakerst-hooks", "bakerst", cfg.audit, cfg.rate_limits, cfg.budgets, cfg.model_prices, guardrails, {"a": "b"}
+    )
     mocks = run_under_mocks(lambda: HooksRuntime("hooks", args))
     data = one(mocks, "kubernetes:core/v1:ConfigMap", "bakerst-hooks")["data"]
     audit = parse_audit_config(yaml.safe_load(data[AUDIT_KEY]))
@@ -46,6 +48,8 @@ def test_the_config_map_holds_what_the_runtime_loads() -> None:
     assert governance.rate_limits.per_user_per_minute == cfg.rate_limits.per_user_per_minute == 30
     assert governance.rate_limits.failure_mode == "closed"
     assert governance.budgets.daily_usd == cfg.budgets.daily_usd and governance.budgets.monthly_usd == 1000
+    assert governance.models == cfg.model_prices and "claude-sonnet-4-20250514" in governance.models
+    assert governance.models["claude-sonnet-4-20250514"].fallback == "claude-3-5-haiku-20241022"
     assert GuardrailConfig.model_validate(yaml.safe_load(data[GUARDRAILS_KEY])) == guardrails
 
 

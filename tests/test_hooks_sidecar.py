@@ -125,6 +125,7 @@ def test_the_rendered_service_config_is_what_the_real_service_loads(enterprise: 
     assert config.service.audit_keys == "/var/lib/bakerst/hooks/audit-keys"
     assert config.audit.spool_dir == "/var/lib/bakerst/audit"
     assert "dispatch_job" in config.guardrails.tools  # upstream's tool catalogue
+    assert "claude-sonnet-4-20250514" in config.governance.models  # the governor can price upstream's model
     env = {"HOOKS_APP_TOKEN": "a" * 32, "HOOKS_APPROVERS_ONCALL": "b" * 32}
     credentials = resolve_tokens(config.service.auth, env)
     assert credentials.groups["oncall"][1] == ("security-oncall-1", "security-oncall-2")

@@ -200,6 +200,9 @@ def budgets(args: Any, report: ReportViolation) -> None:
         if not low <= budget.alert_threshold <= high:
             report(f"{label}: budgets.alertThreshold '{budget.alert_threshold}' is not between {low} and {high}.",
                    None)  # fmt: skip
+        if not governance.models:
+            report(f"{label}: no model prices (models): the governor cannot reserve a budget for any LLM call, so "
+                   "it refuses them all.", None)  # fmt: skip
 
 
 def guardrails(args: Any, report: ReportViolation) -> None:
@@ -275,10 +278,10 @@ SPECS = [
         name="budgets-sane",
         kind="stack",
         description="Daily and monthly budgets are set, ordered and under any approved ceiling; alerts fire at a sane "
-        "threshold; exhaustion downgrades or denies.",
+        "threshold; exhaustion downgrades or denies; the governor has model prices to reserve by.",
         validate=budgets,
-        remediation="set bakerst:budgets.dailyUsd <= monthlyUsd, alertThreshold between the configured bounds, and "
-        "fallbackStrategy downgrade or deny.",
+        remediation="set bakerst:budgets.dailyUsd <= monthlyUsd, alertThreshold between the configured bounds, "
+        "fallbackStrategy downgrade or deny, and bakerst:modelPrices for every model the app calls.",
         severity=Severity.HIGH,
         config={
             "maxDailyUsd": {"type": ["number", "null"], "default": None},

@@ -307,7 +307,9 @@ AUDIT = {
 GOVERNANCE = {
     "rateLimits": {"perUserPerMinute": 30, "globalPerMinute": 200, "failureMode": "closed"},
     "budgets": {"dailyUsd": "50", "monthlyUsd": "1000", "alertThreshold": "0.8", "fallbackStrategy": "downgrade"},
-}
+    "models": {"big": {"inputUsdPerMtok": "3", "outputUsdPerMtok": "15", "fallback": "small"},
+               "small": {"inputUsdPerMtok": "0.5", "outputUsdPerMtok": "1"}},
+}  # fmt: skip
 GUARDRAILS = {
     "checks": ["injection", "schema", "risk", "approval", "sanitization"],
     "block_level": "critical",

@@ -198,6 +198,8 @@ CASES: list[tuple[str, str, Change, str]] = [
      "failureMode is not 'closed'"),
     ("rate-limits-sane", "no limits", hooks("governance.yaml", deleter("rateLimits")), "sets no rateLimits"),
     # budgets-sane
+    ("budgets-sane", "no model prices", hooks("governance.yaml", setter("models", {})),
+     "no model prices (models)"),
     ("budgets-sane", "zero daily", hooks("governance.yaml", setter("budgets.dailyUsd", "0")),
      "budgets.dailyUsd: Input should be greater than 0"),
     ("budgets-sane", "day above month", hooks("governance.yaml", setter("budgets.dailyUsd", "5000")),

@@ -98,6 +98,11 @@ def test_not_ready_while_redis_is_down(tmp_path: Path, redis: RedisServer) -> No
             body = c.post("/v1/guardrail/before", json=CALL).json()
         assert body["allow"] is False
         assert body["rule"] == "approval.error"
+        # governance follows its failure mode (closed here): no LLM call is admitted without the shared counters
+        with svc.client() as c:
+            admit = c.post("/v1/llm/admit", json={"userId": "u1", "model": "big", "promptTokens": 10})
+        assert admit.status_code == 503, admit.text
+        assert "Retry-After" in admit.headers
         with svc.client(ALICE_TOKEN) as alice:
             listing = alice.get("/v1/approvals")
         assert listing.status_code == 503
