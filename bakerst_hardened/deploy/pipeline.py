@@ -49,9 +49,15 @@ class Collaborators:
     locate: Callable[[str], Path | None] = find_tool
     today: Callable[[], date] = _utc_today
     work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bakerst-deploy-")))
+    deploy_tools: tuple[str, ...] = ("pulumi",)
+    """What the deployer runs (the Automation API drives the Pulumi CLI); a fake needs none."""
+    verify_tools: tuple[str, ...] = ("kubectl",)
+    """What the cluster probe runs; a fake needs none."""
 
 
-def required_tools(options: DeployOptions) -> list[str]:
+def required_tools(
+    options: DeployOptions, deploy_tools: tuple[str, ...] = (), verify_tools: tuple[str, ...] = ()
+) -> list[str]:
     tools = ["crane"]
     if not options.skip_scan:
         tools.append("trivy")
@@ -59,6 +65,9 @@ def required_tools(options: DeployOptions) -> list[str]:
         tools += ["syft", "cosign"]
     if "cosign" not in tools:
         tools.append("cosign")  # sign, and verify (post-deploy and after signing)
+    tools += deploy_tools
+    if not options.dry_run:  # a dry run deploys nothing, so there is nothing to verify
+        tools += verify_tools
     return tools
 
 
@@ -90,7 +99,7 @@ def build_stages(raw: StackSettings, options: DeployOptions, deps: Collaborators
         return f"{len(s.images)} image(s); {method} signatures, SBOM attestation {s.signature.sbom_attestation}"
 
     def prerequisites() -> str:
-        checks = check_tools(required_tools(options), deps.runner, deps.locate)
+        checks = check_tools(required_tools(options, deps.deploy_tools, deps.verify_tools), deps.runner, deps.locate)
         problems = [c.problem for c in checks if c.problem]
         if problems:
             raise StageFailed("; ".join(problems))

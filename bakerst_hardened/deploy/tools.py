@@ -28,8 +28,8 @@ def cache_root(environ: Mapping[str, str] | None = None) -> Path:
     return Path(environ.get(CACHE_ENV) or Path.home() / ".cache" / "bakerst-hardened" / "tools")
 
 
-#: "Version: 1.2.3", "GitVersion: v1.2.3", or a bare "v1.2.3" line.
-_VERSION_LINE = r"^\s*(?:Git)?Version:?\s*v?(\d+\.\d+\.\d+)\b|^v?(\d+\.\d+\.\d+)\s*$"
+#: "Version: 1.2.3", "GitVersion: v1.2.3", "Client Version: v1.2.3", or a bare "v1.2.3" line.
+_VERSION_LINE = r"^\s*(?:Git|Client )?Version:?\s*v?(\d+\.\d+\.\d+)\b|^v?(\d+\.\d+\.\d+)\s*$"
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,13 @@ class ToolSpec:
     version_args: tuple[str, ...]
     main_module: str
     """The Go main module, whose version ``go install MODULE@VERSION`` records in the binary's build info."""
+    hint: str | None = None
+    """How to get it, when not from ``scripts/tools``."""
 
     @property
     def how_to_get(self) -> str:
+        if self.hint:
+            return self.hint
         return (
             f"build it with `scripts/tools build {self.name}` (Go module {self.module} v{self.version}), "
             f"or put a {self.name} v{self.version} binary on PATH or in ${TOOLS_PATH_ENV}"
@@ -72,6 +76,23 @@ TOOLS: dict[str, ToolSpec] = {
             "github.com/aquasecurity/trivy/cmd/trivy",
             ("--version",),
             "github.com/aquasecurity/trivy",
+        ),
+        # The Automation API drives the Pulumi CLI (the SDK is 3.272.0; scripts/tools builds the CLI).
+        ToolSpec(
+            "pulumi",
+            "3.272.0",
+            "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
+            ("version",),
+            "github.com/pulumi/pulumi/pkg/v3",
+        ),
+        # Post-deploy verification reads the cluster (the oldest supported Kubernetes minor).
+        ToolSpec(
+            "kubectl",
+            "1.30.0",
+            "k8s.io/kubectl",
+            ("version", "--client"),
+            "k8s.io/kubernetes",
+            hint="install kubectl v1.30 or newer (Debian: apt-get install kubectl) and put it on PATH",
         ),
         ToolSpec(
             "kubectl-kyverno",

@@ -18,6 +18,8 @@ VERSIONS = {
     "syft": "Application:   syft\nVersion:       1.57.2\n",
     "trivy": "Version: 0.74.0\n",
     "kubectl-kyverno": "Version: 1.18.2\n",
+    "pulumi": "v3.274.0\n",
+    "kubectl": "Client Version: v1.32.4\nKustomize Version: v5.5.0\n",
 }
 
 
@@ -83,6 +85,14 @@ class FakeRunner:
             w.images[target] = digest
             return 0, "", ""
         raise AssertionError(f"unexpected crane {args}")
+
+    def _pulumi(self, args: list[str]) -> tuple[int, str, str]:
+        assert args == ["version"], args
+        return self._version("pulumi")
+
+    def _kubectl(self, args: list[str]) -> tuple[int, str, str]:
+        assert args == ["version", "--client"], args
+        return self._version("kubectl")
 
     def _trivy(self, args: list[str]) -> tuple[int, str, str]:
         if args == ["--version"]:

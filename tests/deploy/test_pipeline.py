@@ -323,3 +323,18 @@ def test_first_phase_is_the_admission_policies_and_external_secrets_with_their_c
     assert first_phase(f"{prefix}$bakerst:secrets:ExternalSecrets$kubernetes:external-secrets.io/v1:ExternalSecret::e")
     assert not first_phase(f"{prefix}$bakerst:app:BakerStreetApp$kubernetes:apps/v1:Deployment::brain")
     assert not first_phase("not-a-urn")
+
+
+def test_the_deployer_and_the_probe_tools_are_prerequisites_too(tmp_path: Path) -> None:
+    world = world_for_stack()
+    report = _deploy(tmp_path, world, missing=frozenset({"pulumi", "kubectl"}))
+    detail = report.results[1].detail
+    assert report.failed_stage == "prerequisites"
+    assert "pulumi not found; build it with `scripts/tools build pulumi`" in detail
+    assert "kubectl not found; install kubectl v1.30 or newer (Debian: apt-get install kubectl)" in detail
+    # A dry run verifies nothing after it, so it needs no kubectl.
+    assert _deploy(tmp_path, world_for_stack(), DeployOptions(dry_run=True), missing=frozenset({"kubectl"})).ok
+    world = world_for_stack()
+    world.versions["kubectl"] = "Client Version: v1.29.9\n"
+    report = _deploy(tmp_path, world)
+    assert "kubectl at /opt/tools/bin/kubectl is v1.29.9; this project needs v1.30.0" in report.results[1].detail

@@ -64,7 +64,9 @@ class Chain:
         def probe(_settings: object) -> FakeProbe:  # what would run: the digests the deployer was given
             return FakeProbe(images=[ref for _verb, images in deployer.calls for ref in images.values()])
 
-        deps = Collaborators(runner=runner, deployer=deployer, probe=probe, work_dir=self.work)
+        deps = Collaborators(
+            runner=runner, deployer=deployer, probe=probe, work_dir=self.work, deploy_tools=(), verify_tools=()
+        )
         return run_deploy(self.settings(name, **extra), options, deps), deployer
 
 
