@@ -8,12 +8,14 @@ then the rest. A dry run runs ``preview`` with the policy pack and restores the 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from bakerst_hardened.deploy.stages import StageFailed
+from bakerst_hardened.deploy.tools import find_tool
 
 #: Component types deployed first: the secret store and the admission policies everything else is checked by.
 FIRST_TYPES = ("bakerst:admission:AdmissionPolicies", "bakerst:secrets:ExternalSecrets")
@@ -39,11 +41,17 @@ class AutomationDeployer:
     policy_pack: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict)
 
-    def _stack(self, stack: str):  # type: ignore[no-untyped-def]
+    def _stack(self, stack: str, *, create: bool):  # type: ignore[no-untyped-def]
         from pulumi import automation as auto
 
-        return auto.create_or_select_stack(
-            stack_name=stack, work_dir=str(self.project_dir), opts=auto.LocalWorkspaceOptions(env_vars=dict(self.env))
+        # The CLI the prerequisites stage found (PATH, $BAKERST_HARDENED_TOOLS or scripts/tools' cache).
+        cli = find_tool("pulumi", {**os.environ, **self.env})
+        command = auto.PulumiCommand(root=str(cli.parent.parent)) if cli is not None else None
+        select = auto.create_or_select_stack if create else auto.select_stack
+        return select(
+            stack_name=stack,
+            work_dir=str(self.project_dir),
+            opts=auto.LocalWorkspaceOptions(env_vars=dict(self.env), pulumi_command=command),
         )
 
     def _set_images(self, handle, images: Mapping[str, str]) -> str | None:  # type: ignore[no-untyped-def]
@@ -54,24 +62,33 @@ class AutomationDeployer:
         return None if current is None else current.value
 
     def preview(self, stack: str, images: Mapping[str, str]) -> str:
+        """``pulumi preview`` with the policy pack; the stack file is restored byte for byte afterwards, and a stack
+        that does not exist yet is not created (a dry run creates nothing)."""
         from pulumi import automation as auto
 
-        handle = self._stack(stack)
-        before = (self.project_dir / f"Pulumi.{stack}.yaml").read_bytes()
+        stack_file = self.project_dir / f"Pulumi.{stack}.yaml"
+        before = stack_file.read_bytes() if stack_file.exists() else None
         try:
+            handle = self._stack(stack, create=False)
             self._set_images(handle, images)
             packs = [str(self.policy_pack)] if self.policy_pack else None
             result = handle.preview(policy_packs=packs)
+        except auto.errors.StackNotFoundError:
+            raise StageFailed(
+                f"stack {stack!r} does not exist in the backend and a dry run creates nothing: "
+                f"`pulumi stack init {stack}` first"
+            ) from None
         except auto.errors.CommandError as exc:
             raise StageFailed(f"pulumi preview failed: {str(exc)[-600:]}") from None
         finally:
-            (self.project_dir / f"Pulumi.{stack}.yaml").write_bytes(before)
+            if before is not None:
+                stack_file.write_bytes(before)
         return f"preview: {dict(result.change_summary)}"
 
     def up(self, stack: str, images: Mapping[str, str]) -> str:
         from pulumi import automation as auto
 
-        handle = self._stack(stack)
+        handle = self._stack(stack, create=True)
         self._set_images(handle, images)
         packs = [str(self.policy_pack)] if self.policy_pack else None
         try:

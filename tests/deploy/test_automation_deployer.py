@@ -1,0 +1,73 @@
+"""The Automation API deployer with the real Pulumi CLI (from ``scripts/tools``) on a tiny local project and a file
+backend: ``up`` records the digests in ``bakerst:images``; ``preview`` (the dry run) leaves the stack file byte for
+byte as it was and creates no stack. No cluster needed: the program only exports what it was given."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bakerst_hardened.deploy.deployer import AutomationDeployer
+from bakerst_hardened.deploy.stages import StageFailed
+from bakerst_hardened.deploy.tools import find_tool
+
+pytestmark = [pytest.mark.supply_chain, pytest.mark.slow]
+
+PROGRAM = """
+import json
+import pulumi
+pulumi.export("images", json.loads(pulumi.Config("bakerst").require("images")))
+"""
+
+
+def _ref(char: str) -> str:
+    return "registry.example/bakerst/app@sha256:" + char * 64
+
+
+@pytest.fixture
+def deployer(tmp_path: Path) -> tuple[AutomationDeployer, Path]:
+    cli = find_tool("pulumi")
+    if cli is None or not (cli.parent / "pulumi-language-python").is_file():
+        pytest.skip("the Pulumi CLI and its Python language host are not built (`scripts/tools build pulumi`)")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        yaml.safe_dump({"name": "deploytest", "runtime": {"name": "python", "options": {"virtualenv": sys.prefix}}})
+    )
+    (project / "__main__.py").write_text(PROGRAM)
+    (project / "Pulumi.dev.yaml").write_text(
+        yaml.safe_dump({"config": {"bakerst:images": json.dumps({"app:1": _ref("a")})}})
+    )
+    (tmp_path / "backend").mkdir()
+    env = {
+        "PULUMI_BACKEND_URL": f"file://{tmp_path / 'backend'}",
+        "PULUMI_CONFIG_PASSPHRASE": "test-only",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PATH": os.pathsep.join([str(cli.parent), os.environ.get("PATH", "")]),
+        "PULUMI_HOME": str(tmp_path / "pulumi-home"),
+    }
+    return AutomationDeployer(project, env=env), project
+
+
+def test_dry_run_creates_no_stack(deployer: tuple[AutomationDeployer, Path]) -> None:
+    auto_deployer, project = deployer
+    before = (project / "Pulumi.dev.yaml").read_bytes()
+    with pytest.raises(StageFailed, match="does not exist in the backend and a dry run creates nothing"):
+        auto_deployer.preview("dev", {"app:1": _ref("b")})
+    assert (project / "Pulumi.dev.yaml").read_bytes() == before
+
+
+def test_up_records_the_digests_and_preview_changes_nothing(deployer: tuple[AutomationDeployer, Path]) -> None:
+    auto_deployer, project = deployer
+    assert "up:" in auto_deployer.up("dev", {"app:1": _ref("c")})
+    config = yaml.safe_load((project / "Pulumi.dev.yaml").read_text())["config"]
+    assert json.loads(config["bakerst:images"]) == {"app:1": _ref("c")}
+    before = (project / "Pulumi.dev.yaml").read_bytes()
+    summary = auto_deployer.preview("dev", {"app:1": _ref("d")})
+    assert summary.startswith("preview: {"), summary
+    assert (project / "Pulumi.dev.yaml").read_bytes() == before
