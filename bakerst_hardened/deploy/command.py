@@ -36,6 +36,14 @@ def register(sub: Any) -> None:
     deploy.add_argument("--json", action="store_true", help="print the stage report as JSON on stdout")
 
 
+def _policy_pack(given: Path | None, project_dir: Path) -> Path | None:
+    """The pack named on the command line, else the project's ``policies/`` when it has one."""
+    if given is not None:
+        return given
+    default = project_dir / "policies"
+    return default if (default / "PulumiPolicy.yaml").is_file() else None
+
+
 def run(args: argparse.Namespace, project_dir: Path) -> int:
     from bakerst_hardened.deploy.deployer import AutomationDeployer
     from bakerst_hardened.deploy.pipeline import Collaborators, DeployOptions, run_deploy
@@ -52,7 +60,7 @@ def run(args: argparse.Namespace, project_dir: Path) -> int:
     runner = SubprocessRunner()
     deps = Collaborators(
         runner=runner,
-        deployer=AutomationDeployer(project_dir, policy_pack=args.policy_pack or project_dir / "policies"),
+        deployer=AutomationDeployer(project_dir, policy_pack=_policy_pack(args.policy_pack, project_dir)),
         probe=lambda settings: KubectlProbe(runner, settings.namespaces),
     )
     options = DeployOptions(

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -365,3 +367,57 @@ def test_without_the_air_gapped_options_kyverno_refuses_even_the_good_image(
     assert "Applying 3 policy rule(s) to 1 resource(s)" in out, out
     assert re.search(r"fail: [1-9]", out), out
     assert code != 0, out
+
+
+# ---------------------------------------------------------------------------------------------- the command
+
+
+def test_the_command_end_to_end_up_to_the_cluster(
+    chain: Chain,
+    trivy_db: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``bakerst-hardened deploy --json`` on a project whose program only exports the digests it is given: every
+    stage runs for real (tools, registry, test-made trivy DB, the Pulumi CLI with a file backend); without a
+    cluster the post-deploy verification is the stage that fails, naming kubectl's error."""
+    from bakerst_hardened.cli import main
+
+    cli = find_tool("pulumi")
+    if cli is None or not (cli.parent / "pulumi-language-python").is_file():
+        pytest.skip("the Pulumi CLI and its Python language host are not built (`scripts/tools build pulumi`)")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        yaml.safe_dump({"name": "deploytest", "runtime": {"name": "python", "options": {"virtualenv": sys.prefix}}})
+    )
+    (project / "__main__.py").write_text(
+        "import json, pulumi\npulumi.export('images', json.loads(pulumi.Config('bakerst').require('images')))\n"
+    )
+    settings = chain.settings("good")
+    config = {key: json.loads(value) for key, value in settings.config.items()}
+    # Every test image carries the advisory's musl: accepted here for 30 days, with its reason.
+    allow = _allow_list(chain, datetime.now(UTC).date() + timedelta(days=30))
+    config["bakerst-deploy:scan"] = {"cacheDir": trivy_db["cacheDir"], "allowList": allow}
+    (project / "Pulumi.e2e.yaml").write_text(yaml.safe_dump({"config": config}))
+    (tmp_path / "backend").mkdir()
+    monkeypatch.setenv("PULUMI_BACKEND_URL", f"file://{tmp_path / 'backend'}")
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "test-only")
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))
+    monkeypatch.setenv("PULUMI_SKIP_UPDATE_CHECK", "true")
+    monkeypatch.setenv("COSIGN_PASSWORD", "")
+    monkeypatch.setenv("PATH", os.pathsep.join([str(cli.parent), os.environ.get("PATH", "")]))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-cluster.kubeconfig"))
+
+    code = main(["deploy", "--stack", "e2e", "--project", str(project), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    results = {stage["stage"]: stage for stage in report["stages"]}
+    assert code == 1 and report["failedStage"] == "verify", json.dumps(report, indent=1)
+    for stage in STAGES[:-1]:
+        assert results[stage]["result"] == "ok", json.dumps(report, indent=1)
+    assert "pulumi v3." in results["prerequisites"]["detail"] and "kubectl v1." in results["prerequisites"]["detail"]
+    assert "allowed: CVE-2026-40001" in results["scan"]["detail"]
+    assert "kubectl get" in results["verify"]["detail"]
+    deployed = yaml.safe_load((project / "Pulumi.e2e.yaml").read_text())["config"]["bakerst:images"]
+    assert json.loads(deployed) == {"good:1": f"{chain.registry}/bakerst/good@{chain.sources['good'].digest}"}
