@@ -2,7 +2,8 @@
 
 The digests that were scanned, attested and signed are written to the stack's ``bakerst:images`` (the record of
 what is deployed), ESO and Kyverno objects go first (a targeted ``up`` of those components and their children),
-then the rest. A dry run runs ``preview`` with the policy pack and restores the stack file afterwards.
+then the rest (their URNs from a preview's events, so this holds on the first deploy too). A dry run runs
+``preview`` with the policy pack and restores the stack file afterwards.
 """
 
 from __future__ import annotations
@@ -92,10 +93,16 @@ class AutomationDeployer:
         self._set_images(handle, images)
         packs = [str(self.policy_pack)] if self.policy_pack else None
         try:
-            preview = handle.preview(policy_packs=packs)
-            del preview
-            state = handle.export_stack().deployment or {}
-            first = [r["urn"] for r in state.get("resources", []) if first_phase(str(r.get("urn", "")))]
+            # The preview (policy pack included) runs first, so a violation stops before anything changes, and
+            # its events name every resource the program registers, created or not yet: the first phase's URNs.
+            planned: list[str] = []
+
+            def collect(event: auto.EngineEvent) -> None:
+                if event.resource_pre_event is not None:
+                    planned.append(event.resource_pre_event.metadata.urn)
+
+            handle.preview(policy_packs=packs, on_event=collect)
+            first = [urn for urn in planned if first_phase(urn)]
             if first:
                 handle.up(target=first, target_dependents=False, policy_packs=packs)
             result = handle.up(policy_packs=packs)
