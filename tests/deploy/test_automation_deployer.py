@@ -71,3 +71,41 @@ def test_up_records_the_digests_and_preview_changes_nothing(deployer: tuple[Auto
     summary = auto_deployer.preview("dev", {"app:1": _ref("d")})
     assert summary.startswith("preview: {"), summary
     assert (project / "Pulumi.dev.yaml").read_bytes() == before
+
+
+ORDERED_PROGRAM = """
+import pulumi
+
+class Component(pulumi.ComponentResource):
+    def __init__(self, kind, name):
+        super().__init__(kind, name, {}, None)
+        self.register_outputs({})
+
+Component("bakerst:admission:AdmissionPolicies", "admission")
+Component("bakerst:secrets:ExternalSecrets", "secrets")
+Component("bakerst:app:BakerStreetApp", "app")
+pulumi.export("images", pulumi.Config("bakerst").require("images"))
+"""
+
+
+def test_admission_and_secrets_are_deployed_first(deployer: tuple[AutomationDeployer, Path]) -> None:
+    """Two updates on the first deploy: the Kyverno and ESO components alone, then the rest."""
+    from pulumi import automation as auto
+
+    auto_deployer, project = deployer
+    (project / "__main__.py").write_text(ORDERED_PROGRAM)
+    auto_deployer.up("dev", {"app:1": _ref("e")})
+    stack = auto.select_stack(
+        stack_name="dev",
+        work_dir=str(project),
+        opts=auto.LocalWorkspaceOptions(
+            env_vars=dict(auto_deployer.env),
+            pulumi_command=auto.PulumiCommand(root=str(Path(auto_deployer.env["PATH"].split(os.pathsep)[0]).parent)),
+        ),
+    )
+    updates = list(reversed(stack.history()))  # the history lists the newest first
+    assert [u.kind for u in updates] == ["update", "update"]
+    # The targeted update creates the stack and the two components (the app, not targeted, is left as it is) ...
+    assert (updates[0].resource_changes or {})[auto.OpType.CREATE] == 3
+    # ... and only then the rest: the app.
+    assert updates[1].resource_changes == {"create": 1, "same": 3}
