@@ -60,6 +60,10 @@ def test_state_claims_are_not_ordered_after_the_brain_deployments() -> None:
     deployments = {mocks.urn_of(r) for r in mocks.resources if r.type == "kubernetes:apps/v1:Deployment"}
     components = {mocks.urn_of(r) for r in mocks.resources if r.type.startswith("bakerst:app:")}
     assert len(claims) == 2
-    # (Under the mock monitor a component's own depends_on is not recorded; the e2e destroy proves that part.)
-    for claim in claims:
-        assert not (set(mocks.dependencies_of(claim)) & (deployments | components)), mocks.dependencies_of(claim)
+    # Nothing of the hardened layer in the app namespace depends on more than the namespace: the app output's own
+    # resources (every upstream object) are not taken along (components.ordering.after). Under the mock monitor
+    # a component's own depends_on is not recorded; the e2e destroy proves that part.
+    hardened = [r for r in _app_namespace_objects(mocks, "bakerst") if not r.name.startswith("bakerst-app")]
+    assert claims[0] in hardened and len(hardened) > 5
+    for obj in hardened:
+        assert not (set(mocks.dependencies_of(obj)) & (deployments | components)), (obj.name, obj.type)
