@@ -19,8 +19,17 @@ Dependencies: TypeAlias = pulumi.Input[Sequence[pulumi.Input[pulumi.Resource]]]
 
 
 def after(first: Dependencies, *more: pulumi.Resource) -> Dependencies:
-    """``first`` (a list or an output of one, e.g. the app namespace's resources) followed by ``more``."""
+    """``first`` (a list or an output of one, e.g. the app namespace's resources) followed by ``more``.
+
+    Only the listed resources: an output also carries the resources it was computed from (for the app namespace,
+    every object kustomize expanded, as far as they are known when the output is read), and ``depends_on``
+    would take those too. That made a dependent wait for, and on destroy be deleted before, the whole app, at
+    random: a state claim deleted before the pod using it is held by pvc-protection until the engine gives up.
+    """
     if isinstance(first, Sequence):
         return [*first, *more]
     deps: pulumi.Output[Sequence[pulumi.Input[pulumi.Resource]]] = pulumi.Output.from_input(cast(Any, first))
-    return deps.apply(lambda resolved: [*resolved, *more]) if more else deps
+    listed = deps.apply(lambda resolved: [*resolved, *more]) if more else deps
+    # The same value, known-ness and secrecy, with no resources of its own (Output's constructor; None while
+    # unknown in a preview, which depends_on reads as no dependency).
+    return pulumi.Output(set(), cast(Any, listed.future()), listed.is_known(), listed.is_secret())

@@ -210,7 +210,10 @@ class HardenedPlatform(pulumi.ComponentResource):
                     labels=labels,
                     app_namespace_dependencies=app_ns,
                 ),
-                opts=after_app,
+                # Not after the app component: on destroy that would delete the state claims before the brain
+                # Deployments, and a claim in use never goes (pvc-protection). Its objects wait for the app
+                # namespace alone (app_namespace_dependencies), so claims and Deployments are deleted together.
+                opts=pulumi.ResourceOptions(parent=self),
             )
 
         self.exports: dict[str, Any] = {

@@ -46,3 +46,24 @@ def test_objects_in_the_app_namespace_depend_on_the_app_namespace() -> None:
         if namespace_urn not in mocks.dependencies_of(r)
     ]
     assert missing == [], f"objects in namespace {app_namespace} created without waiting for it: {missing}"
+
+
+@pytest.mark.slow
+def test_state_claims_are_not_ordered_after_the_brain_deployments() -> None:
+    """On destroy the engine deletes a resource's dependents first. A state claim that depended on the app (and so
+    on the brain Deployments) would be deleted while its pod still runs, and pvc-protection would hold it until the
+    engine gave up: the claims wait for the app namespace alone, so claim and Deployment go together."""
+    require_upstream()
+    mocks = RecordingMocks()
+    run_program(REPO_ROOT, "enterprise", config_overrides=BASE_DIR_OVERRIDE, mocks=mocks)
+    claims = [r for r in mocks.resources if r.type == "kubernetes:core/v1:PersistentVolumeClaim"]
+    deployments = {mocks.urn_of(r) for r in mocks.resources if r.type == "kubernetes:apps/v1:Deployment"}
+    components = {mocks.urn_of(r) for r in mocks.resources if r.type.startswith("bakerst:app:")}
+    assert len(claims) == 2
+    # Nothing of the hardened layer in the app namespace depends on more than the namespace: the app output's own
+    # resources (every upstream object) are not taken along (components.ordering.after). Under the mock monitor
+    # a component's own depends_on is not recorded; the e2e destroy proves that part.
+    hardened = [r for r in _app_namespace_objects(mocks, "bakerst") if not r.name.startswith("bakerst-app")]
+    assert claims[0] in hardened and len(hardened) > 5
+    for obj in hardened:
+        assert not (set(mocks.dependencies_of(obj)) & (deployments | components)), (obj.name, obj.type)

@@ -32,6 +32,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"
 CRD_DIRS = ("external-secrets", "kyverno", "network-policy-api")
 NODE_NAME = "kwok-node-0"
+STORAGE_CLASS = "e2e-static"
+STATIC_VOLUMES = 12
 ADMISSION_PLUGINS = (
     "NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,ResourceQuota,NodeRestriction,"
     "DefaultTolerationSeconds,DefaultStorageClass,StorageObjectInUseProtection,Priority,RuntimeClass,"
@@ -316,6 +318,7 @@ class Cluster:
             timeout=90,
         )
         self.timings["controllers+node"] = time.monotonic() - started
+        self._create_volumes()
         self.apply_crds()
         self.timings["crds"] = time.monotonic() - started
 
@@ -361,6 +364,42 @@ class Cluster:
         proc = self.kubectl("create", "-f", "-", input=json.dumps(node), check=False)
         if proc.returncode != 0:
             raise ClusterError(f"creating the kwok node failed: {proc.stderr}")
+
+    def _create_volumes(self) -> None:
+        """A default StorageClass with static volumes: no provisioner runs here, and a claim that never binds
+        would leave its pods Pending and `pulumi up` waiting for them. The PV controller (controller-manager)
+        binds claims to these; the scheduler places their pods on the kwok node."""
+        objects: list[dict[str, Any]] = [
+            {
+                "apiVersion": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": {
+                    "name": STORAGE_CLASS,
+                    "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+                },
+                "provisioner": "kubernetes.io/no-provisioner",
+                "volumeBindingMode": "Immediate",
+                "reclaimPolicy": "Retain",
+            }
+        ]
+        for i in range(STATIC_VOLUMES):
+            objects.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolume",
+                    "metadata": {"name": f"e2e-pv-{i}"},
+                    "spec": {
+                        "capacity": {"storage": "100Gi"},
+                        "accessModes": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany"],
+                        "persistentVolumeReclaimPolicy": "Retain",
+                        "storageClassName": STORAGE_CLASS,
+                        "hostPath": {"path": str(self.workdir / "volumes" / str(i)), "type": "DirectoryOrCreate"},
+                    },
+                }
+            )
+        proc = self.apply(objects)
+        if proc.returncode != 0:
+            raise ClusterError(f"creating the static volumes failed: {proc.stderr}")
 
     def _node_ready(self) -> bool:
         proc = self.kubectl("get", "node", NODE_NAME, "-o", "json", check=False)
