@@ -15,6 +15,7 @@ import yaml
 from bakerst_hardened.deploy.deployer import AutomationDeployer
 from bakerst_hardened.deploy.stages import StageFailed
 from bakerst_hardened.deploy.tools import find_tool
+from tests.deploy.tooling import require_real_clock
 
 pytestmark = [pytest.mark.supply_chain, pytest.mark.slow]
 
@@ -30,7 +31,8 @@ def _ref(char: str) -> str:
 
 
 @pytest.fixture
-def deployer(tmp_path: Path) -> tuple[AutomationDeployer, Path]:
+def deployer(tmp_path: Path, pytestconfig: pytest.Config) -> tuple[AutomationDeployer, Path]:
+    require_real_clock(pytestconfig)
     cli = find_tool("pulumi")
     if cli is None or not (cli.parent / "pulumi-language-python").is_file():
         pytest.skip("the Pulumi CLI and its Python language host are not built (`scripts/tools build pulumi`)")

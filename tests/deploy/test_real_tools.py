@@ -26,7 +26,17 @@ from bakerst_hardened.render import run_program
 from bakerst_hardened.stack_file import StackSettings, read_stack_settings
 from tests.conftest import BASE_DIR_OVERRIDE, REPO_ROOT, require_upstream
 from tests.deploy.fakes import FakeDeployer, FakeProbe
-from tests.deploy.tooling import ENV, BuiltImage, KeyPair, build_image, key_pair, registry, require_tools, run
+from tests.deploy.tooling import (
+    ENV,
+    BuiltImage,
+    KeyPair,
+    build_image,
+    key_pair,
+    registry,
+    require_real_clock,
+    require_tools,
+    run,
+)
 from tests.deploy.trivydb import Advisory, push_db, write_cache_dir
 
 pytestmark = [pytest.mark.supply_chain, pytest.mark.slow]
@@ -372,6 +382,12 @@ def test_without_the_air_gapped_options_kyverno_refuses_even_the_good_image(
 # ---------------------------------------------------------------------------------------------- the command
 
 
+@pytest.fixture
+def real_clock(pytestconfig: pytest.Config) -> None:
+    require_real_clock(pytestconfig)
+
+
+@pytest.mark.usefixtures("real_clock")
 def test_the_command_end_to_end_up_to_the_cluster(
     chain: Chain,
     trivy_db: dict[str, str],

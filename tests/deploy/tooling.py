@@ -31,6 +31,16 @@ APK_INSTALLED = (
 )
 
 
+def require_real_clock(config: pytest.Config) -> None:
+    """Skip under ``--clock-shift-days``: the Pulumi Automation API's in-process gRPC server does not start while
+    time-machine moves the wall clock (it waits forever). The engine tests are not date-sensitive; the ones that
+    are (allow-list expiry, the test-made trivy database) still run with the clock moved."""
+    from tests.clock_shift import shift_days
+
+    if shift_days(config):
+        pytest.skip("the Pulumi engine's gRPC server does not start under a moved wall clock (not date-sensitive)")
+
+
 def require_tools(*names: str) -> dict[str, Path]:
     """The named tools' binaries, or skip the test naming what is missing and how to get it."""
     found = {name: find_tool(name) for name in names}
