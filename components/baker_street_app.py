@@ -13,7 +13,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.app_hardening import HardeningSettings, harden
+from components.app_hardening import HardeningSettings, brain_workloads, harden
+from components.ordering import Dependencies, after
 
 #: What a transformation turns an object into to leave it out (pulumi-kubernetes registers no List items).
 OMITTED = {"apiVersion": "v1", "kind": "List", "items": []}
@@ -27,15 +28,20 @@ class BakerStreetAppArgs:
     """Absolute path of the upstream kustomize directory (already checked by ``components.upstream``)."""
     settings: HardeningSettings
     """How each object is hardened."""
+    brain_depends_on: Dependencies = ()
+    """What the brain's workloads wait for (the hooks sidecar's state claims), so a destroy deletes them first."""
 
 
-def hardening_transformation(settings: HardeningSettings) -> Any:
-    """A pulumi-kubernetes transformation applying ``harden`` in place (it must mutate ``obj``)."""
+def hardening_transformation(settings: HardeningSettings, brain_depends_on: Dependencies = ()) -> Any:
+    """A pulumi-kubernetes transformation applying ``harden`` in place (it must mutate ``obj``); the brain's
+    workloads also get ``brain_depends_on`` (the SDK hands each object its own copy of the options)."""
 
-    def transform(obj: dict[str, Any], opts: pulumi.ResourceOptions) -> None:  # noqa: ARG001 - SDK signature
+    def transform(obj: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
         hardened = harden(obj, settings)
         obj.clear()
         obj.update(hardened if hardened is not None else dict(OMITTED))
+        if brain_depends_on and hardened is not None and brain_workloads([hardened], settings.brain_pod_label):
+            opts.depends_on = after(brain_depends_on)
 
     return transform
 
@@ -51,7 +57,7 @@ class BakerStreetApp(pulumi.ComponentResource):
         self.directory = k8s.kustomize.Directory(
             f"{name}-upstream",
             directory=args.directory,
-            transformations=[hardening_transformation(args.settings)],
+            transformations=[hardening_transformation(args.settings, args.brain_depends_on)],
             resource_prefix=name,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -9,6 +9,7 @@ on the engine's retries.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any, TypeAlias, cast
 
@@ -33,3 +34,24 @@ def after(first: Dependencies, *more: pulumi.Resource) -> Dependencies:
     # The same value, known-ness and secrecy, with no resources of its own (Output's constructor; None while
     # unknown in a preview, which depends_on reads as no dependency).
     return pulumi.Output(set(), cast(Any, listed.future()), listed.is_known(), listed.is_secret())
+
+
+class LateDependencies:
+    """Resources that exist only after a dependent was declared: an output that ``depends_on`` accepts now and
+    that resolves to the resources once ``set`` is called (``set`` must be called before the program ends).
+
+    The brain Deployments come from the upstream kustomize expansion, declared before the hooks sidecar's state
+    claims, which themselves wait for that expansion's Namespace; the Deployments must still depend on the claims
+    so that a destroy deletes them first (a claim in use is held by pvc-protection, and the engine would wait on
+    it forever)."""
+
+    def __init__(self) -> None:
+        loop = asyncio.get_event_loop()
+        self._resources: asyncio.Future[list[pulumi.Resource]] = loop.create_future()
+        known: asyncio.Future[bool] = loop.create_future()
+        known.set_result(True)
+        self.output: pulumi.Output[list[pulumi.Resource]] = pulumi.Output(set(), self._resources, known)
+
+    def set(self, resources: Sequence[pulumi.Resource]) -> None:
+        if not self._resources.done():
+            self._resources.set_result(list(resources))

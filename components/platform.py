@@ -19,7 +19,7 @@ from components.external_secrets import ExternalSecrets, ExternalSecretsArgs
 from components.hooks_runtime import HooksRuntime, HooksRuntimeArgs, service_document
 from components.hooks_sidecar import AUDIT_KEYS_DIR, HooksSidecar, HooksSidecarArgs, SidecarSettings
 from components.labels import standard_labels
-from components.ordering import Dependencies
+from components.ordering import Dependencies, LateDependencies
 from components.stack_config import StackConfig
 from components.task_namespace import TaskNamespace, TaskNamespaceArgs
 from components.task_network_policies import TaskNetworkPolicies, TaskNetworkPoliciesArgs
@@ -89,11 +89,14 @@ class HardenedPlatform(pulumi.ComponentResource):
         net = cfg.network_isolation
 
         self.app: BakerStreetApp | None = None
+        state_claims = LateDependencies()  # the hooks sidecar's claims: the brain Deployments depend on them
         if args.upstream is not None:
             self.app = BakerStreetApp(
                 f"{name}-app",
                 BakerStreetAppArgs(
-                    directory=args.upstream.directory, settings=hardening_settings(cfg, labels, args.guardrails)
+                    directory=args.upstream.directory,
+                    settings=hardening_settings(cfg, labels, args.guardrails),
+                    brain_depends_on=state_claims.output if cfg.hooks_sidecar.enabled else (),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -210,11 +213,12 @@ class HardenedPlatform(pulumi.ComponentResource):
                     labels=labels,
                     app_namespace_dependencies=app_ns,
                 ),
-                # Not after the app component: on destroy that would delete the state claims before the brain
-                # Deployments, and a claim in use never goes (pvc-protection). Its objects wait for the app
-                # namespace alone (app_namespace_dependencies), so claims and Deployments are deleted together.
+                # Not after the app component (that would make the claims dependents of the brain Deployments and
+                # delete them first, while pvc-protection holds a claim in use): its objects wait for the app
+                # namespace alone, and the brain Deployments depend on the claims (state_claims).
                 opts=pulumi.ResourceOptions(parent=self),
             )
+        state_claims.set(self.hooks_sidecar.claims if self.hooks_sidecar is not None else [])
 
         self.exports: dict[str, Any] = {
             "environment": cfg.environment,

@@ -67,3 +67,18 @@ def test_state_claims_are_not_ordered_after_the_brain_deployments() -> None:
     assert claims[0] in hardened and len(hardened) > 5
     for obj in hardened:
         assert not (set(mocks.dependencies_of(obj)) & (deployments | components)), (obj.name, obj.type)
+
+
+@pytest.mark.slow
+def test_brain_deployments_depend_on_their_state_claims() -> None:
+    """So a destroy deletes the brain Deployments (and their pods) before the claims they mount."""
+    require_upstream()
+    mocks = RecordingMocks()
+    run_program(REPO_ROOT, "enterprise", config_overrides=BASE_DIR_OVERRIDE, mocks=mocks)
+    claims = {mocks.urn_of(r) for r in mocks.resources if r.type == "kubernetes:core/v1:PersistentVolumeClaim"}
+    deployments = {
+        r.inputs["metadata"]["name"]: r for r in mocks.resources if r.type == "kubernetes:apps/v1:Deployment"
+    }
+    for name in ("brain-blue", "brain-green"):
+        assert claims <= set(mocks.dependencies_of(deployments[name])), name
+    assert not claims & set(mocks.dependencies_of(deployments["gateway"]))

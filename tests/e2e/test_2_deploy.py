@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,13 +46,11 @@ class Deployment:
 
 
 @pytest.fixture(scope="module")
-def deployed(project: Project, cluster: Cluster) -> Iterator[Deployment]:
+def deployed(project: Project) -> Deployment:
+    """The first ``up``. Destroy is a test of its own (last in this file); after a failure nothing outlives the
+    session anyway: the control plane and the file backend are the session's own and go with it."""
     stack = project.stack("enterprise")
-    run = project.up(stack, "enterprise")
-    yield Deployment(stack, run)
-    # destroy is a test of its own (last in this file); make sure nothing outlives a failure before it
-    if cluster.kubectl("get", "namespace", APP_NS, check=False).returncode == 0:
-        project.destroy(stack)
+    return Deployment(stack, project.up(stack, "enterprise"))
 
 
 def _json(cluster: Cluster, *args: str) -> Any:
