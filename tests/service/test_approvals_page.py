@@ -5,9 +5,6 @@ an approver signs in, approves one held call and denies another while two client
 from __future__ import annotations
 
 import os
-import shutil
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,19 +12,11 @@ import pytest
 
 from hooks.service.page import SECURITY_HEADERS
 from tests.conftest import REPO_ROOT
-from tests.service.conftest import ALICE_TOKEN, Background, Service, wait_for_pending
+from tests.service.conftest import ALICE_TOKEN, Background, Service, until, wait_for_pending
 
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
 SCREENSHOT = REPO_ROOT / "docs" / "approvals-page.png"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        CHROMIUM is None or CHROMEDRIVER is None,
-        reason="chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)",
-    ),
-]
+pytestmark = pytest.mark.slow  # the browser fixture skips, naming the packages, where Chromium is missing
 
 
 def test_the_page_is_served_with_a_strict_policy(service: Service) -> None:
@@ -45,33 +34,6 @@ def test_the_page_is_served_with_a_strict_policy(service: Service) -> None:
     assert "textContent" in script.text and "innerHTML" not in script.text
     with service.client() as app:  # the page is not part of the API document
         assert "/approvals" not in app.get("/openapi.json").json()["paths"]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service as DriverService
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1500,760", "--force-device-scale-factor=1"):  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=DriverService(executable_path=str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def _wait(condition: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("the page did not reach the expected state")
 
 
 def test_an_approver_approves_one_held_call_and_denies_another_in_chromium(service: Service, browser: Any) -> None:
@@ -95,7 +57,7 @@ def test_an_approver_approves_one_held_call_and_denies_another_in_chromium(servi
     browser.get(f"{service.url}/approvals")
     browser.find_element(By.ID, "token").send_keys(ALICE_TOKEN)
     browser.find_element(By.CSS_SELECTOR, "#signin button[type=submit]").click()
-    rows = _wait(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#rows tr")) == 2)
+    rows = until(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#rows tr")) == 2)
     assert rows
     table = browser.find_element(By.ID, "rows").text
     assert "conv-pay" in table and "conv-ops" in table and "dave" in table and "erin" in table
@@ -113,15 +75,15 @@ def test_an_approver_approves_one_held_call_and_denies_another_in_chromium(servi
         return found[0] if found else None
 
     row_for("conv-pay").find_element(By.CSS_SELECTOR, "button.approve").click()
-    _wait(lambda: row_for("conv-pay") is None)
+    until(lambda: row_for("conv-pay") is None)
     deny_row = row_for("conv-ops")
     deny_row.find_element(By.CSS_SELECTOR, "button.deny").click()
-    _wait(lambda: "A denial needs a comment" in browser.find_element(By.ID, "status").text)
+    until(lambda: "A denial needs a comment" in browser.find_element(By.ID, "status").text)
     deny_row = row_for("conv-ops")
     deny_row.find_element(By.CSS_SELECTOR, "input.comment").send_keys("IBAN-looking payee in an image tag")
     deny_row.find_element(By.CSS_SELECTOR, "button.deny").click()
-    _wait(lambda: row_for("conv-ops") is None)
-    _wait(lambda: browser.find_element(By.ID, "empty").is_displayed())
+    until(lambda: row_for("conv-ops") is None)
+    until(lambda: browser.find_element(By.ID, "empty").is_displayed())
 
     approved = calls["send_money"].result().json()
     denied = calls["shell"].result().json()
@@ -131,7 +93,7 @@ def test_an_approver_approves_one_held_call_and_denies_another_in_chromium(servi
     def decisions() -> dict[str, Any]:
         return {r["detail"]["decision"]: r for r in service.records() if r["action"] == "tool.approval_decided"}
 
-    decided = _wait(lambda: decisions() if len(decisions()) == 2 else None)  # audited once the sink flushes
+    decided = until(lambda: decisions() if len(decisions()) == 2 else None)  # audited once the sink flushes
     assert sorted(decided) == ["approved", "denied"]
     assert decided["denied"]["detail"]["comment"] == "IBAN-looking payee in an image tag"
     assert {r["detail"]["approver"] for r in decided.values()} == {"alice"}
@@ -143,6 +105,6 @@ def test_a_wrong_token_is_sent_back_to_sign_in(service: Service, browser: Any) -
     browser.get(f"{service.url}/approvals")
     browser.find_element(By.ID, "token").send_keys("not-a-token")
     browser.find_element(By.CSS_SELECTOR, "#signin button[type=submit]").click()
-    _wait(lambda: "Sign-in refused" in browser.find_element(By.ID, "signin").text)
+    until(lambda: "Sign-in refused" in browser.find_element(By.ID, "signin").text)
     assert browser.find_element(By.ID, "signin").is_displayed()
-    _wait(lambda: any(r["action"] == "auth.rejected" for r in service.records()))  # audited once flushed
+    until(lambda: any(r["action"] == "auth.rejected" for r in service.records()))  # audited once flushed

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.service.conftest import ALICE_TOKEN, APP_TOKEN, Service, wait_for_pending
+from tests.service.conftest import ALICE_TOKEN, APP_TOKEN, Service, until, wait_for_pending
 
 ADAPTER = REPO_ROOT / "adapters" / "bakerst-core"
 FIXTURE = ADAPTER / "test" / "fixture-brain"
@@ -30,10 +30,6 @@ BRAIN_TOKEN = "brain-api-token-0123456789"
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None, reason="node/npm not installed"),
-    pytest.mark.skipif(
-        shutil.which("chromium") is None or shutil.which("chromedriver") is None,
-        reason="chromium and chromium-driver are not installed",
-    ),
 ]
 
 
@@ -100,33 +96,6 @@ def brain_and_service(tmp_path: Path, adapter_built: Path) -> Iterator[tuple[Bra
         svc.stop()
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service as DriverService
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(shutil.which("chromium"))
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=DriverService(executable_path=str(shutil.which("chromedriver"))),
-                              options=options)  # fmt: skip
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def _until(condition: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not reached")
-
-
 class Held(threading.Thread):
     def __init__(self, brain: Brain, calls: list[dict[str, Any]]) -> None:
         super().__init__(daemon=True)
@@ -169,9 +138,9 @@ def test_brain_adapter_service_and_the_page_end_to_end(brain_and_service: tuple[
                 continue
         return None
 
-    _until(lambda: row(5) is not None and row(7000) is not None)
+    until(lambda: row(5) is not None and row(7000) is not None)
     row(5).find_element(By.CSS_SELECTOR, "button.approve").click()
-    _until(lambda: row(5) is None)
+    until(lambda: row(5) is None)
     deny = row(7000)
     deny.find_element(By.CSS_SELECTOR, "input.comment").send_keys("not a payee we know")
     deny.find_element(By.CSS_SELECTOR, "button.deny").click()
@@ -193,7 +162,7 @@ def test_brain_adapter_service_and_the_page_end_to_end(brain_and_service: tuple[
         return [r for r in actions() if r["action"] == action and r["actor"] == actor
                 and r["detail"].get("origin") == "app"]  # fmt: skip
 
-    _until(lambda: upstream("tool.executed", "agent") and upstream("tool.blocked", "guardrail"))
+    until(lambda: upstream("tool.executed", "agent") and upstream("tool.blocked", "guardrail"))
     executed = upstream("tool.executed", "agent")
     assert {r["detail"]["tool"] for r in executed} >= {"search", "send_money"}
     assert any(r["detail"].get("job_id") == "job-1" for r in executed)
