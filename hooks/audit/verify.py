@@ -55,6 +55,9 @@ class Report:
     log_ids: list[str] = field(default_factory=list)
     public_only: bool = False
     """Verified without the MAC seed: signatures, Merkle roots, sequence and epochs only."""
+    torn_writes: int = 0
+    """Fragments a crash cut off mid-write whose whole record the same file holds later (redelivered): not a
+    finding, since the fragment carries nothing the complete copy does not."""
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -76,6 +79,7 @@ class Report:
             "checkpoints": self.checkpoints,
             "log_ids": self.log_ids,
             "public_only": self.public_only,
+            "torn_writes": self.torn_writes,
             "findings": [f.to_json() for f in self.findings],
         }
 
@@ -140,15 +144,23 @@ def verify_lines(  # noqa: PLR0915 (one pass per order; kept together for speed)
 
     # Pass 1: file order. Split each file into runs of consecutive seqs; classify what is out of order.
     per_file: dict[int, list[tuple[int, dict[str, Any], bytes]]] = {}
+    unparsable: list[tuple[int, int, bytes]] = []
     for findex, number, raw in lines:
         try:
             rec = json.loads(raw)
             if not isinstance(rec, dict) or not isinstance(rec.get("seq"), int):
                 raise ValueError("not a record")
         except ValueError:
-            report.add("unparsable", [], f"file {findex} line {number}: not a JSON audit record")
+            unparsable.append((findex, number, raw))
             continue
         per_file.setdefault(findex, []).append((number, rec, raw))
+    for findex, number, raw in unparsable:
+        fragment = raw.strip()
+        following = [r for n, _, r in per_file.get(findex, []) if n > number]
+        if fragment and any(r.startswith(fragment) and len(r) > len(fragment) for r in following):
+            report.torn_writes += 1  # a write cut off by a crash; the same file holds the whole record later
+        else:
+            report.add("unparsable", [], f"file {findex} line {number}: not a JSON audit record")
     for entries in per_file.values():
         runs: list[list[tuple[dict[str, Any], bytes]]] = []
         for _, rec, raw in entries:

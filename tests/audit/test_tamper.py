@@ -162,6 +162,17 @@ def test_unparsable_line(trail: tuple[Path, list[bytes]]) -> None:
     assert json.dumps(report.to_json())
 
 
+def test_a_write_torn_by_a_crash_and_redelivered_is_not_a_finding(trail: tuple[Path, list[bytes]]) -> None:
+    """kill -9 mid-write leaves a fragment; the file sink starts its next write on a fresh line and the spool
+    redelivers the batch: the fragment is a prefix of a later whole record, so it is counted, not reported."""
+    keys, lines = trail
+    report = verify(keys, [*lines[:10], lines[10][:37], *lines[10:]])
+    assert report.ok and report.torn_writes == 1
+    # A fragment of nothing the file holds later is still a finding, and so is a torn tail never redelivered.
+    assert verify(keys, [*lines[:10], b'{"action":"not-in-this-trail', *lines[10:]]).kinds() == {"unparsable"}
+    assert verify(keys, [*lines, lines[10][:37]]).kinds() == {"unparsable"}
+
+
 def test_truncation_is_caught_by_checkpoints_another_sink_holds(trail: tuple[Path, list[bytes]]) -> None:
     """The local file lost its last 150 records; a SIEM that kept only the checkpoints proves they existed."""
     keys, lines = trail
