@@ -39,6 +39,32 @@ class ApprovalRequest:
     comment: str | None = None
     """The approver's comment (required when denying through the HTTP API)."""
 
+    @classmethod
+    def new(
+        cls,
+        *,
+        tool: str,
+        tool_input: Mapping[str, Any],
+        requester: str,
+        conversation_id: str,
+        reason: str,
+        risk: str,
+        now: datetime,
+        ttl_seconds: float,
+    ) -> ApprovalRequest:
+        """A pending request with a fresh id, expiring ``ttl_seconds`` after ``now`` (every store makes them so)."""
+        return cls(
+            id=uuid.uuid4().hex,
+            tool=tool,
+            tool_input=dict(tool_input),
+            requester=requester,
+            conversation_id=conversation_id,
+            reason=reason,
+            risk=risk,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+        )
+
 
 class ApprovalBackend(Protocol):
     """What the guardrail chain needs from an approval store."""
@@ -91,16 +117,15 @@ class ApprovalStore:
         ttl_seconds: float,
     ) -> ApprovalRequest:
         now = self._clock()
-        request = ApprovalRequest(
-            id=uuid.uuid4().hex,
+        request = ApprovalRequest.new(
             tool=tool,
             tool_input=tool_input,
             requester=requester,
             conversation_id=conversation_id,
             reason=reason,
             risk=risk,
-            created_at=now,
-            expires_at=now + timedelta(seconds=ttl_seconds),
+            now=now,
+            ttl_seconds=ttl_seconds,
         )
         self._entries[request.id] = _Entry(request)
         return request

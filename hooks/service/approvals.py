@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -121,16 +120,15 @@ class MemoryApprovalStore:
             if status == "pending" or (status == "approved" and not known.used):
                 return known.request
         now = self._clock()
-        request = ApprovalRequest(
-            id=uuid.uuid4().hex,
+        request = ApprovalRequest.new(
             tool=tool,
-            tool_input=dict(tool_input),
+            tool_input=tool_input,
             requester=requester,
             conversation_id=conversation_id,
             reason=reason,
             risk=risk,
-            created_at=now,
-            expires_at=now + timedelta(seconds=ttl_seconds),
+            now=now,
+            ttl_seconds=ttl_seconds,
         )
         self._entries[request.id] = _Entry(request, fp)
         self._by_fp[fp] = request.id

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -121,16 +120,15 @@ class RedisApprovalStore:
                 if request.status == "pending" or (request.status == "approved" and not used):
                     return request
         now = self._clock()
-        request = ApprovalRequest(
-            id=uuid.uuid4().hex,
+        request = ApprovalRequest.new(
             tool=tool,
-            tool_input=dict(tool_input),
+            tool_input=tool_input,
             requester=requester,
             conversation_id=conversation_id,
             reason=reason,
             risk=risk,
-            created_at=now,
-            expires_at=now + timedelta(seconds=ttl_seconds),
+            now=now,
+            ttl_seconds=ttl_seconds,
         )
         doc = {
             "id": request.id, "tool": tool, "tool_input": request.tool_input, "requester": requester,
