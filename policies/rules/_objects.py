@@ -8,7 +8,7 @@ from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
-from policies.k8s import is_patch, kind_of, labels_of, name_of, namespace_of
+from policies.k8s import get, is_patch, kind_of, labels_of, name_of, namespace_of
 
 TASK_NAMESPACE_COMPONENT = "task-namespace"
 HOOKS_CONFIG_COMPONENT = "hooks-runtime-config"
@@ -105,6 +105,14 @@ def objects(args: Any) -> list[K8sObject]:
 
 def of_kind(objs: list[K8sObject], *kinds: str) -> Iterator[K8sObject]:
     return (o for o in objs if o.kind in kinds)
+
+
+def external_secret_targets(objs: list[K8sObject]) -> set[tuple[str, str]]:
+    """``(namespace, Secret name)`` of every Secret an ExternalSecret of the stack writes."""
+    return {
+        (es.namespace, str(get(es.props, "spec", "target", "name") or es.name))
+        for es in of_kind(objs, "ExternalSecret")
+    }
 
 
 def task_namespaces(objs: list[K8sObject]) -> list[K8sObject]:

@@ -10,7 +10,7 @@ import yaml
 from pulumi_policy import ReportViolation, Severity
 
 from policies.k8s import as_list, describe, get, pod_spec
-from policies.rules._objects import K8sObject, hooks_config, objects, of_kind
+from policies.rules._objects import K8sObject, external_secret_targets, hooks_config, objects
 from policies.spec import PolicySpec
 
 #: Pods whose template carries this label are the brain's (upstream's brain-blue and brain-green).
@@ -71,13 +71,6 @@ def brain_runs_hooks(args: Any, report: ReportViolation) -> None:
                 report(f"{what}: container {name} is not told where the hooks service is ({URL_ENV}).", obj.urn)
 
 
-def _synced(objs: list[K8sObject]) -> set[tuple[str, str]]:
-    return {
-        (es.namespace, str(get(es.props, "spec", "target", "name") or es.name))
-        for es in of_kind(objs, "ExternalSecret")
-    }
-
-
 def _token_envs(objs: list[K8sObject], namespace: str) -> list[str]:
     """The token variables the hooks service reads, from ``service.yaml`` of the hooks ConfigMap."""
     for config_map in hooks_config(objs):
@@ -97,7 +90,7 @@ def _token_envs(objs: list[K8sObject], namespace: str) -> list[str]:
 
 def hooks_tokens_external(args: Any, report: ReportViolation) -> None:
     objs = objects(args)
-    synced = _synced(objs)
+    synced = external_secret_targets(objs)
     for obj, spec in brain_pods(objs):
         what = describe(obj.kind, obj.props)
         sidecar = _sidecar(spec)

@@ -10,7 +10,7 @@ from typing import Any
 from pulumi_policy import ReportViolation, Severity
 
 from policies.k8s import as_list, container_label, containers, describe, get, kind_of, pod_spec, workload_of
-from policies.rules._objects import K8sObject, objects, of_kind
+from policies.rules._objects import K8sObject, external_secret_targets, objects, of_kind
 from policies.spec import PolicySpec
 
 #: Variable names that announce a credential (matched on word boundaries of the upper-cased name).
@@ -97,10 +97,7 @@ def _consumed_secrets(obj: K8sObject) -> Iterator[tuple[str, bool]]:
 def secrets_from_external_secrets(args: Any, report: ReportViolation) -> None:
     objs = objects(args)
     runtime_managed = {str(s) for s in args.get_config().get("runtimeManagedSecrets", ["bakerst-secrets"])}
-    synced = {
-        (es.namespace, str(get(es.props, "spec", "target", "name") or es.name))
-        for es in of_kind(objs, "ExternalSecret")
-    }
+    synced = external_secret_targets(objs)
     cluster_synced = {  # ClusterExternalSecret: the same target in every namespace it selects
         str(get(ces.props, "spec", "externalSecretSpec", "target", "name") or ces.name)
         for ces in of_kind(objs, "ClusterExternalSecret")
