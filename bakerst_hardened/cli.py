@@ -4,7 +4,7 @@ Subcommands:
   render --stack NAME --out DIR [--project DIR] [--config K=V]... [--policy-config FILE] [--json]
       Render a stack offline to plain Kubernetes YAML (no cluster, no Pulumi CLI) and run the policy pack
       over it; exit 3 when a mandatory policy is violated.
-  guardrails eval --input FILE --text-field F --label-field L --positive V [--kind output|input] [--json]
+  guardrails eval --input FILE --text-field F --label-field L --positive V [--kind output|input] [--by FIELD] [--json]
       Run the real guardrail chain over a labelled file: recall, false-positive rate, latency.
   audit keygen|install-writer|emit|verify
       Key material, emitting through the real tamper-evident sink, and verifying an exported trail.
@@ -95,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--tool-field", help="field naming the tool (input kind)")
     evaluate.add_argument("--schema-field", help="field holding the tool's function-calling schema (input kind)")
     evaluate.add_argument("--config", type=Path, help="guardrail config YAML (default: the built-in defaults)")
+    evaluate.add_argument("--by", metavar="FIELD", help="also report the figures per value of this field")
     evaluate.add_argument("--decisions", type=Path, help="write one JSON decision per input row, in order")
     evaluate.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
@@ -223,6 +224,7 @@ def _guardrails_eval(args: argparse.Namespace) -> int:
             positive=args.positive,
             tool_field=args.tool_field,
             schema_field=args.schema_field,
+            group_field=args.by,
         )
     except (RowsError, GuardrailConfigError) as exc:
         _fail(args, "input", str(exc), [])
@@ -265,6 +267,11 @@ def _guardrails_eval(args: argparse.Namespace) -> int:
         print(f"  latency per call: p50 {report.p50_ms:.3f} ms, p99 {report.p99_ms:.3f} ms")
         for rule, count in list(report.rules.items())[:10]:
             print(f"  flagged by {rule}: {count}")
+        for name, group in report.groups.items():
+            print(
+                f"  {args.by}={name}: recall {group.recall:.1%} ({group.true_positives}/{group.unique_positives})   "
+                f"false positives {group.fpr:.2%} ({group.false_positives}/{group.unique_negatives})"
+            )
     return EXIT_OK
 
 

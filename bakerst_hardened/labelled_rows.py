@@ -36,6 +36,7 @@ def read_labelled_rows(
     positive: str,
     tool_field: str | None = None,
     schema_field: str | None = None,
+    group_field: str | None = None,
 ) -> list[LabelledRow]:
     rows: list[LabelledRow] = []
     for number, line in enumerate(_lines(path), 1):
@@ -47,7 +48,7 @@ def read_labelled_rows(
             raise RowsError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
         if not isinstance(doc, dict):
             raise RowsError(f"{path}:{number}: expected a JSON object per line")
-        for name in (text_field, label_field):
+        for name in (text_field, label_field, *((group_field,) if group_field else ())):
             if name not in doc:
                 raise RowsError(f"{path}:{number}: field {name!r} is missing (fields here: {', '.join(sorted(doc))})")
         tool_name = str(doc.get(tool_field, EVAL_TOOL)) if tool_field else EVAL_TOOL
@@ -62,6 +63,7 @@ def read_labelled_rows(
                 positive=str(doc[label_field]) == positive,
                 tool_name=tool_name,
                 tool_schema=schema,
+                group=str(doc[group_field]) if group_field else "",
             )
         )
     if not rows:

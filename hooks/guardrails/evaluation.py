@@ -35,6 +35,8 @@ class LabelledRow:
     positive: bool
     tool_name: str = EVAL_TOOL
     tool_schema: Mapping[str, Any] | None = None
+    group: str = ""
+    """The row's value of the ``--by`` field, if any: figures are also reported per group."""
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,14 @@ class EvalReport:
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     rules: dict[str, int] = field(default_factory=dict)
+    groups: dict[str, EvalReport] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        out = dict(self.__dict__)
+        out["groups"] = {name: report.as_dict() for name, report in self.groups.items()}
+        if not self.groups:
+            del out["groups"]
+        return out
 
 
 def function_schema_to_json_schema(schema: Any) -> dict[str, Any]:
@@ -159,6 +166,10 @@ def summarize(rows: list[LabelledRow], decisions: list[Decision]) -> EvalReport:
     report.p50_ms = round(_percentile(latencies, 0.50), 4)
     report.p99_ms = round(_percentile(latencies, 0.99), 4)
     report.rules = dict(Counter(d.rule for d in decisions if d.flagged).most_common())
+    names = sorted({row.group for row in rows if row.group})
+    for name in names:
+        pairs = [(r, d) for r, d in zip(rows, decisions, strict=True) if r.group == name]
+        report.groups[name] = summarize([r for r, _ in pairs], [d for _, d in pairs])
     return report
 
 
