@@ -39,6 +39,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hooks.injection.charmodel import CharNgramModel, load_packaged_charmodel, prepare
 from hooks.injection.model import INDIRECT_MODEL, JAILBREAK_MODEL, LinearTextModel, load_packaged_model
 from hooks.injection.normalize import DEFAULT_MAX_DECODED, Normalized, normalize_detailed
 from hooks.injection.signals import (
@@ -64,6 +65,8 @@ TOO_LARGE: Final = "input-too-large"
 OVER_BUDGET: Final = "scan-budget-exceeded"
 JAILBREAK_MODEL_RULE: Final = "jailbreak-model"
 """The rule of a verdict that the jailbreak model confirmed (see ``InjectionConfig.jailbreak_model``)."""
+LEARNED_MODEL_RULE: Final = "learned-model"
+"""The rule of a verdict that the learned character n-gram model flagged (see ``InjectionConfig.learned_model``)."""
 INDIRECT_MODEL_RULE: Final = "indirect-model"
 """The rule of a verdict that the indirect-injection model confirmed (see ``InjectionConfig.indirect_model``)."""
 _BUDGET_BASE: Final = 2_000
@@ -89,6 +92,21 @@ class ModelStage(BaseModel):
     enabled: bool = Field(default=True, description="Ask the model at all.")
     threshold: float = Field(default=0.5, gt=0.0, le=1.0, description="Probability at or above which it confirms.")
     min_tokens: int = Field(ge=1, description="Shorter texts are left to the lexical signals.")
+
+
+class LearnedStage(BaseModel):
+    """The learned detector (``charmodel.py``): scores every text the lexical signals do not flag."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(default=True, description="Score texts with the learned model at all.")
+    threshold: float | None = Field(
+        default=None,
+        gt=0.0,
+        lt=1.0,
+        description="Probability at or above which it flags; default: the threshold calibrated with the model "
+        "(recorded in its file).",
+    )
 
 
 class InjectionConfig(BaseModel):
@@ -120,6 +138,12 @@ class InjectionConfig(BaseModel):
         default_factory=lambda: ModelStage(min_tokens=20),
         description="Second stage for indirect injections: when a text is not flagged but shows any other signal "
         "(an address to the agent, a request to send, change or hide something), ask the packaged indirect model.",
+    )
+
+    learned_model: LearnedStage = Field(
+        default_factory=LearnedStage,
+        description="The learned multilingual detector (hashed character n-grams, logistic regression, sliding "
+        "windows): the main stage for wording and languages that no signal lists.",
     )
 
     @model_validator(mode="after")
@@ -373,8 +397,13 @@ class InjectionDetector:
         config: InjectionConfig | None = None,
         jailbreak_model: LinearTextModel | None = None,
         indirect_model: LinearTextModel | None = None,
+        learned_model: CharNgramModel | None = None,
     ) -> None:
         self.config = cfg = config if config is not None else InjectionConfig()
+        self.learned_model = (learned_model or load_packaged_charmodel()) if cfg.learned_model.enabled else None
+        self._learned_threshold = (
+            (cfg.learned_model.threshold or self.learned_model.threshold) if self.learned_model is not None else 1.0
+        )
         self.jailbreak_model = (
             (jailbreak_model or load_packaged_model(JAILBREAK_MODEL)) if cfg.jailbreak_model.enabled else None
         )
@@ -464,7 +493,19 @@ class InjectionDetector:
             hits = self._hits(norm)
         except _BudgetExceededError:
             return InjectionVerdict(flagged=True, score=1.0, rule=OVER_BUDGET, evidence="")
-        return self._verdict(norm.text, hits) if hits else NO_INJECTION
+        verdict = self._verdict(norm.text, hits) if hits else NO_INJECTION
+        if verdict.flagged or self.learned_model is None or not norm.text:
+            return verdict
+        window = self.learned_model.score(norm.text)
+        if window.probability < self._learned_threshold:
+            return verdict
+        snippet = prepare(norm.text)[window.start : window.end].strip()
+        return InjectionVerdict(
+            flagged=True,
+            score=max(verdict.score, self.config.threshold),
+            rule=LEARNED_MODEL_RULE,
+            evidence=snippet[:_EVIDENCE_CHARS],
+        )
 
     def _hits(self, norm: Normalized) -> list[_Hit]:
         if not norm.text:
