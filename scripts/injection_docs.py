@@ -62,6 +62,7 @@ CHUNK_BYTES = 8 * 1024
 PO_DOC_BYTES = 3 * 1024  # gettext documents: msgstr texts packed to about 1-4 KB
 CODE_CAP = 60  # code documents per package (a deterministic pick), so a few large packages do not dominate
 JSON_CAP = 150  # JSON documents per package (botocore alone would give tens of thousands)
+JSON_FILES_CAP = 30  # JSON files per package cut into documents (a deterministic pick)
 DOC_CAP = 150  # doc/config documents per package
 
 # --- the pinned sources (the lock records one artefact for each name) -------------------------------------------
@@ -299,73 +300,66 @@ def chunk_text(text: str, *, whole_max: int = WHOLE_MAX_BYTES, limit: int = CHUN
     return [c for c in _pack(units, "\n\n", limit) if _nbytes(c) >= MIN_BYTES]
 
 
-def _fitting_pieces(value: Any, limit: int, wrap: Callable[[Any], Any]) -> list[Any]:
-    """Pieces of ``value`` that still fit ``limit`` once wrapped (nesting adds indentation to every line)."""
-    sub = limit - 16
-    while True:
-        pieces = _json_pieces(value, sub)
-        if sub < 256 or all(_nbytes(json.dumps(wrap(p), indent=2, ensure_ascii=False)) <= limit for p in pieces):
-            return pieces
-        sub = int(sub * 0.85)
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
-def _keyed(key: str) -> Callable[[Any], Any]:
-    return lambda p: {key: p}
-
-
-def _json_pieces(value: Any, limit: int) -> list[Any]:
-    """Split a JSON value into values whose pretty form is at most ``limit`` bytes (objects by members, arrays by
-    items, recursing into a member too large on its own; a leaf too large stays as it is)."""
-    if _nbytes(json.dumps(value, indent=2, ensure_ascii=False)) <= limit:
-        return [value]
+def _json_pieces(value: Any, limit: int) -> list[tuple[Any, int]]:
+    """Split a JSON value into (value, size) pieces whose one-line form is at most ``limit`` bytes: objects by
+    members, arrays by items, recursing into a member too large on its own (a leaf too large stays whole).
+    Sizes add up exactly for ``json.dumps``'s one-line form, so each node is serialised once (linear time)."""
+    whole = _nbytes(_dumps(value))
+    if whole <= limit or not isinstance(value, dict | list) or not value:
+        return [(value, whole)]
+    members: list[tuple[Any, int]] = []  # (member, size of "key": value or of the item)
     if isinstance(value, dict):
-        items: list[tuple[str, Any]] = []
         for k, v in value.items():
-            if _nbytes(json.dumps({k: v}, indent=2, ensure_ascii=False)) <= limit:
-                items.append((k, v))
-            else:
-                items.extend((k, p) for p in _fitting_pieces(v, limit, _keyed(k)))
-        out: list[Any] = []
-        cur: dict[str, Any] = {}
-        for k, v in items:
-            trial = {**cur, k: v} if k not in cur else None
-            if trial is not None and _nbytes(json.dumps(trial, indent=2, ensure_ascii=False)) <= limit:
-                cur = trial
-                continue
-            if cur:
-                out.append(cur)
-            cur = {k: v}
-        if cur:
-            out.append(cur)
-        return out
-    if isinstance(value, list):
-        arr: list[Any] = []
-        cur_l: list[Any] = []
+            key_bytes = _nbytes(_dumps(k)) + 2  # "key": + blank
+            for p, size in _json_pieces(v, limit - key_bytes - 2):
+                members.append(((k, p), key_bytes + size))
+    else:
         for item in value:
-            for p in _fitting_pieces(item, limit, lambda p: [p]):
-                if cur_l and _nbytes(json.dumps([*cur_l, p], indent=2, ensure_ascii=False)) > limit:
-                    arr.append(cur_l)
-                    cur_l = []
-                cur_l.append(p)
-        if cur_l:
-            arr.append(cur_l)
-        return arr
-    return [value]
+            members.extend(_json_pieces(item, limit - 2))
+    out: list[tuple[Any, int]] = []
+    cur: list[Any] = []
+    size = 2  # the brackets
+    seen_keys: set[str] = set()
+
+    def close() -> None:
+        if isinstance(value, dict):
+            out.append((dict(cur), size))
+        else:
+            out.append((list(cur), size))
+
+    for member, msize in members:
+        extra = msize + (2 if cur else 0)  # ", " between members
+        clash = isinstance(value, dict) and member[0] in seen_keys
+        if cur and (size + extra > limit or clash):
+            close()
+            cur, size, seen_keys = [], 2, set()
+            extra = msize
+        cur.append(member)
+        if isinstance(value, dict):
+            seen_keys.add(member[0])
+        size += extra
+    if cur:
+        close()
+    return out
 
 
 def chunk_json(raw: str, *, whole_max: int = WHOLE_MAX_BYTES, limit: int = CHUNK_BYTES) -> list[str]:
-    """A JSON file as documents: whole (as written) when small enough, else valid JSON pieces of about ``limit``
-    bytes (pretty-printed); text that does not parse is chunked as text."""
+    """A JSON file as documents: whole (as written) when small enough, else valid JSON pieces of at most ``limit``
+    bytes (one line each, as an API answers); text that does not parse is chunked as text."""
     if _nbytes(raw.strip()) <= whole_max:
         return chunk_text(raw, whole_max=whole_max, limit=limit)
     try:
         value = json.loads(raw)
     except ValueError:
         return chunk_text(raw, whole_max=whole_max, limit=limit)
-    texts = [json.dumps(p, indent=2, ensure_ascii=False) for p in _json_pieces(value, limit)]
+    texts = [_dumps(p) for p, _size in _json_pieces(value, limit)]
     out: list[str] = []
     for t in texts:
-        out.extend([t] if _nbytes(t) <= limit else chunk_text(t, whole_max=0, limit=limit))
+        out.extend([t] if _nbytes(t) <= max(limit, whole_max) else chunk_text(t, whole_max=0, limit=limit))
     return [t for t in out if _nbytes(t) >= MIN_BYTES]
 
 
@@ -949,8 +943,14 @@ def artefact_documents(art: Artefact, blob: bytes) -> list[dict[str, Any]]:
     else:
         raise ValueError(f"unknown registry {art.registry!r}")
     source = f"{art.registry}:{art.name}"
+    all_files = list(files)
+    json_files = [rf for rf in all_files if rf.kind == "json"]
+    if len(json_files) > JSON_FILES_CAP:  # pick the JSON files first: cutting all of botocore's would take long
+        keep = {rf.path for rf in sorted(json_files, key=lambda rf: hashlib.sha256(rf.path.encode()).hexdigest())}
+        keep = set(sorted(keep, key=lambda p: hashlib.sha256(p.encode()).hexdigest())[:JSON_FILES_CAP])
+        all_files = [rf for rf in all_files if rf.kind != "json" or rf.path in keep]
     by_kind: dict[str, list[dict[str, Any]]] = {}
-    for rf in files:
+    for rf in all_files:
         if rf.kind == "po":
             texts = po_documents(rf.text)
             unit = f"{art.name}:{rf.lang}"
@@ -1069,8 +1069,9 @@ def _debian_resolve(name: str) -> dict[str, str]:
     cand = re.search(r"Candidate: (\S+)", policy)
     if not cand or cand.group(1) == "(none)":
         raise RuntimeError(f"{name}: no candidate version")
+    # no URL recorded: the registry name (name=version through apt's configured sources) is the address
     return {"registry": "debian", "name": name, "version": cand.group(1), "filename": m.group(2),
-            "sha256": m.group(4), "url": m.group(1)}  # fmt: skip
+            "sha256": m.group(4)}  # fmt: skip
 
 
 def _pip_download(spec: str, dest: Path) -> Path:
@@ -1095,7 +1096,7 @@ def _npm_pack(spec: str, dest: Path) -> Path:
 
 def lock(cache: Path, lock_path: Path) -> int:
     """Resolve today's version of every source once, download it into the cache and record name, version, file
-    name, registry (and the Debian URL) and sha256."""
+    name, registry and sha256 (no URLs: each registry is reached by name through its own client)."""
     artefacts: list[dict[str, str]] = []
     failed: list[str] = []
     for name in DEBIAN:
@@ -1116,6 +1117,7 @@ def lock(cache: Path, lock_path: Path) -> int:
             continue
         if not path.name.endswith("-none-any.whl"):
             failed.append(f"pypi:{name}: {path.name} is not a pure-Python wheel")
+            log(f"lock pypi:{name}: FAILED (not a pure-Python wheel)")
             path.unlink()
             continue
         version = path.name.split("-")[1]
