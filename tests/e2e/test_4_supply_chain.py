@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bakerst_hardened.deploy.tools import find_tool
 from tests.deploy.tooling import ENV as TOOL_ENV
 from tests.deploy.tooling import build_image, registry, require_tools
 from tests.deploy.trivydb import Advisory, push_db, write_cache_dir
@@ -168,13 +169,16 @@ def dev(
     tools_env: dict[str, str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[DevDeploy]:
-    tools = require_tools("crane", "cosign", "syft", "trivy", "trivy-db-fixture")
+    tools: dict[str, Path] = require_tools("crane", "cosign", "syft", "trivy")
+    helper = find_tool("trivy-db-fixture")
+    if helper is None:
+        pytest.skip("trivy-db-fixture not found: build it with `scripts/tools build trivy-db-fixture`")
     work = tmp_path_factory.mktemp("dev-deploy")
     with registry(tools["crane"], work / "registry") as address:
         copy = Project.fresh_copy(work / "baker-street-hardened", work / "backend", tools_env, cluster.kubeconfig)
         # The policy pack's virtualenv as the lane installed it (`pulumi install` in the session's copy).
         (copy.directory / "policies" / "venv").symlink_to(project.directory / "policies" / "venv")
-        cache = write_cache_dir(tools["trivy-db-fixture"], [UNRELATED], work / "trivy-cache")
+        cache = write_cache_dir(helper, [UNRELATED], work / "trivy-cache")
         push_db(cache / "db", address, repository="mirror/trivy-db", tag="2")
         shipped = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
         state = DevDeploy(copy, address, tools["crane"], tools["cosign"], work, shipped)
