@@ -62,7 +62,7 @@ def _pins(requirements: list[str]) -> dict[str, str]:
                 ),
             },
         ),
-        ("policies/requirements.lock", lambda: _pins((REPO_ROOT / "policies/requirements.txt").read_text().split())),
+        ("policies/requirements.lock", lambda: _pins((REPO_ROOT / "policies/requirements.in").read_text().split())),
     ],
 )
 def test_the_lock_pins_every_direct_pin_with_hashes(lock: str, pins: object) -> None:
@@ -128,3 +128,17 @@ def test_the_pack_loads_from_its_hash_locked_virtualenv() -> None:
 def test_policy_venv_script_installs_the_lock_with_hashes() -> None:
     text = (REPO_ROOT / "scripts" / "policy-venv").read_text()
     assert "--require-hashes -r requirements.lock" in text
+
+
+def test_pulumi_install_of_the_pack_installs_the_hashed_lock() -> None:
+    """``cd policies && pulumi install`` runs ``pip install -r requirements.txt`` (Pulumi's pip toolchain): that file
+    names only the lock, and pip turns hash-checking mode on when any requirement carries a hash, so every package
+    of the pack's virtualenv is checked against ``policies/requirements.lock`` (the e2e lane installs it so)."""
+    lines = [
+        line.strip()
+        for line in (REPO_ROOT / "policies/requirements.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert lines == ["-r requirements.lock"]
+    entries = _lock(REPO_ROOT / "policies/requirements.lock")
+    assert entries and all(count > 0 for _version, count in entries.values())

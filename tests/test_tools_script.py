@@ -25,6 +25,8 @@ PINNED = {
     "trivy": "v0.74.0",
     "kubectl-kyverno": "v1.18.2",
     "trivy-db-fixture": "v1",
+    # Kyverno's admission and reports controllers (the e2e lane's supply-chain deploy)
+    "kyverno": "v1.18.2",
 }
 
 

@@ -4,10 +4,12 @@ fail-closed stages and the report."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bakerst_hardened.deploy.pipeline import STAGES, Collaborators, DeployOptions, run_deploy
 from bakerst_hardened.deploy.stages import Report, Stage, StageFailed, Status, format_table, run_stages
@@ -303,8 +305,12 @@ def test_cli_json_names_the_failed_stage(tmp_path: Path, capsys: pytest.CaptureF
     from bakerst_hardened.cli import main
     from tests.conftest import REPO_ROOT
 
-    # The dev stack lists no bakerst-deploy:sources: the command stops at its first stage and says why.
-    code = main(["deploy", "--stack", "dev", "--project", str(REPO_ROOT), "--json"])
+    # The dev stack without its bakerst-deploy:sources: the command stops at its first stage and says why.
+    shutil.copy(REPO_ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    stack = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
+    del stack["config"]["bakerst-deploy:sources"]
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
+    code = main(["deploy", "--stack", "dev", "--project", str(tmp_path), "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 1
     assert data["failedStage"] == "config" and data["ok"] is False

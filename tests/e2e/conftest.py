@@ -35,7 +35,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def tools_env() -> dict[str, str]:
     env, missing = tools_environment()
     if missing:
-        pytest.skip(f"e2e tools not built: {missing} (run `scripts/tools build`)")
+        pytest.skip(f"e2e tools not built: {missing} (run `scripts/tools build {missing}`)")
     if shutil.which("kubectl", path=env["PATH"]) is None:
         pytest.skip("kubectl is not on PATH")
     if not (SHARED / "crds").is_dir() or not (SHARED / "upstream").is_dir():

@@ -4,6 +4,7 @@ report of ``bakerst-hardened render`` for the same stack."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -109,7 +110,8 @@ def test_weakened_stack_engine_and_offline_report_agree_policy_by_policy(project
 
 
 def test_the_pack_runs_from_its_own_virtualenv(project: Project) -> None:
-    """``pulumi install`` made policies/venv from policies/requirements.txt; the project's .venv is not in it."""
+    """``pulumi install`` made policies/venv from policies/requirements.txt (``-r requirements.lock``): exactly the
+    hash-locked versions; the project's .venv is not in it."""
     venv = project.directory / "policies" / "venv"
     assert (venv / "bin" / "python").exists()
     assert not (venv / "bin" / "python").resolve().is_relative_to((REPO_ROOT / ".venv").resolve())
@@ -120,3 +122,22 @@ def test_the_pack_runs_from_its_own_virtualenv(project: Project) -> None:
         check=False,
     )
     assert probe.returncode == 0, probe.stderr
+    frozen = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "freeze", "--all", "--disable-pip-version-check"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    installed = {_pep503(line.split("==")[0]): line.split("==")[1] for line in frozen.splitlines() if "==" in line}
+    locked = {
+        _pep503(line.split("==")[0]): line.split("==")[1].split()[0].rstrip("\\")
+        for line in (project.directory / "policies" / "requirements.lock").read_text().splitlines()
+        if line and not line.startswith((" ", "#")) and "==" in line
+    }
+    # Every locked version, and besides them only the installer (`pulumi install` upgrades pip and wheel first).
+    assert {name: installed.get(name) for name in locked} == locked
+    assert set(installed) - set(locked) <= {"pip", "wheel"}, set(installed) - set(locked)
+
+
+def _pep503(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()

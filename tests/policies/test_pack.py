@@ -89,7 +89,7 @@ def test_main_only_builds_the_pack() -> None:
 def test_pack_files_are_a_real_python_pack() -> None:
     manifest = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
     assert manifest["runtime"]["name"] == "python"
-    requirements = (PACK_DIR / "requirements.txt").read_text().split()
+    requirements = (PACK_DIR / "requirements.in").read_text().split()
     assert any(r.startswith("pulumi-policy==") for r in requirements)
     pyproject = (REPO_ROOT / "pyproject.toml").read_text()
     for requirement in requirements:  # the pack pins what the project pins

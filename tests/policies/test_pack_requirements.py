@@ -1,8 +1,9 @@
 """The policy pack loads from a virtualenv made from ``policies/requirements.txt`` alone.
 
 ``pulumi preview --policy-pack policies`` runs the pack in ``policies/venv`` (``PulumiPolicy.yaml``), which a
-user creates from ``policies/requirements.txt`` (``cd policies && pulumi install``): nothing of the project's
-``.venv`` is there. This test builds such a virtualenv (cached per machine by the file's hash, so a warm run
+user creates from ``policies/requirements.txt`` (``cd policies && pulumi install``, which runs ``pip install -r
+requirements.txt``; that file is ``-r requirements.lock``, so the hashes are checked): nothing of the project's
+``.venv`` is there. This test builds such a virtualenv (cached per machine by the files' hashes, so a warm run
 costs a second) and executes the pack's ``__main__.py`` in it, with the PolicyPack constructor (which would
 start the analyzer's gRPC server and never return) replaced by a recorder. It is the test that would have
 caught the missing ``httpx``.
@@ -23,6 +24,7 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 REQUIREMENTS = REPO_ROOT / "policies" / "requirements.txt"
+LOCK = REPO_ROOT / "policies" / "requirements.lock"
 
 LOAD_PACK = """
 import json, runpy, sys
@@ -44,7 +46,7 @@ print(json.dumps({**seen, "from_project_venv": outside}))
 
 def _policy_venv() -> Path:
     """A virtualenv with exactly ``policies/requirements.txt``, cached by its hash."""
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + LOCK.read_bytes()).hexdigest()[:16]
     root = Path(os.environ.get("BSH_CACHE", Path.home() / ".cache" / "bakerst-hardened")) / "policy-venvs"
     venv = root / digest
     if (venv / ".done").is_file():
