@@ -12,8 +12,10 @@ Long payloads (role-play jailbreaks) give up to three windows.
 
 Model: logistic regression (liblinear, L2, C below, balanced classes) over ``FeatureSpec().window_features``
 (hashed character 1-5-grams) scaled to unit length; weights rounded to float16. The threshold is set on
-out-of-fold scores (3 folds grouped by source): the lowest at which at most 0.5% of the out-of-fold benign
-documents (scored whole, as at run time) and of benign samples are flagged.
+out-of-fold scores (3 folds grouped by source; a written set by writer and language): the lowest at which at most
+0.5% of the out-of-fold benign documents (scored whole, as at run time) and 2% of the written look-alikes are
+flagged. Two rounds of hard-negative mining (the best windows of benign documents that score above even odds) in
+every fit.
 
 Deterministic: fixed seeds, sorted inputs, a single-threaded solver; re-running on the same inputs writes the same
 bytes. Needs scikit-learn and scipy (never imported by the runtime):
@@ -59,7 +61,11 @@ from injection_data import (  # noqa: E402
 from hooks.injection.charmodel import CHARMODEL, CharNgramModel, FeatureSpec, prepare  # noqa: E402
 
 C = 2.0
-FPR_TARGET = 0.005
+HARD_ROUNDS = 2
+ORDERS = (2, 3, 4, 5)
+"""Character 2- to 5-grams: single characters (the script) carried the language, not the intent, out of fold."""
+DOC_FPR = 0.005
+LOOKALIKE_FPR = 0.02
 SEED = "bsh-charmodel-v1"
 OUT = REPO / "hooks" / "injection" / "data"
 _PLACEHOLDER = re.compile(
@@ -305,6 +311,13 @@ class Samples:
         return [f"{before} {p} {after}"]
 
 
+def unit(row: Row) -> str:
+    """The cross-validation unit of a row: its source, and for the written sets the writer and the language
+    (a writer's attacks and look-alikes in one language are held out together)."""
+    match = re.match(r"written:(T[A-Z])-", row.source)
+    return f"written:{match.group(1)}:{row.lang}" if match else row.source
+
+
 def build_samples(  # noqa: PLR0917 - the five kinds of input, named
     spec: FeatureSpec,
     attacks: list[Row],
@@ -318,19 +331,19 @@ def build_samples(  # noqa: PLR0917 - the five kinds of input, named
     for row in attacks:
         carrier = carriers[stable_hash(SEED, row.id, "carrier") % len(carriers)]
         for text in out.planted(row.text, carrier, rng):
-            out.add(text, 1, row.source)
+            out.add(text, 1, unit(row))
         for text in out.slices(row.text, rng, 1):
-            out.add(text, 1, row.source)
+            out.add(text, 1, unit(row))
     for row in planted_pos:  # tool outputs with the injection already inside: the window around it is unknown
         if len(prepare(row.text)) <= spec.window * 2:
             out.add(row.text, 1, row.source)
     for row in benign_pieces:
         carrier = carriers[stable_hash(SEED, row.id, "carrier") % len(carriers)]
         for text in out.planted(row.text, carrier, rng) + out.slices(row.text, rng, 2):
-            out.add(text, 0, row.source)
+            out.add(text, 0, unit(row))
     for row in benign_docs:
         for text in out.slices(row.text, rng, 3):
-            out.add(text, 0, row.source)
+            out.add(text, 0, unit(row))
     return out
 
 
@@ -349,13 +362,36 @@ def matrix(spec: FeatureSpec, texts: Iterable[str]) -> Any:
     )
 
 
-def fit(x: Any, y: np.ndarray, spec: FeatureSpec, threshold: float = 0.5) -> CharNgramModel:
+def _model_of(clf: Any, spec: FeatureSpec, threshold: float) -> CharNgramModel:
+    weights = clf.coef_[0].astype("<f2").astype(np.float32)
+    return CharNgramModel(spec, round(float(clf.intercept_[0]), 6), weights, threshold)
+
+
+def fit(x: Any, y: np.ndarray, spec: FeatureSpec, docs_rows: list[Row], threshold: float = 0.5) -> CharNgramModel:
+    """Logistic regression, then ``HARD_ROUNDS`` rounds of hard-negative mining: the (up to three) windows of each
+    benign training document that the model scores above even odds are added as negatives and the model refitted,
+    since a document is scored by its best window and a sliding window sees many more benign windows than
+    training does."""
+    from scipy.sparse import vstack
     from sklearn.linear_model import LogisticRegression
 
     clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=2000, random_state=0)
     clf.fit(x, y)
-    weights = clf.coef_[0].astype("<f2").astype(np.float32)
-    return CharNgramModel(spec, round(float(clf.intercept_[0]), 6), weights, threshold)
+    model = _model_of(clf, spec, threshold)
+    for _ in range(HARD_ROUNDS):
+        hard: list[str] = []
+        for doc in docs_rows:
+            starts, ends, z = model.window_logits(doc.text)
+            prepared = prepare(doc.text)
+            hard += [prepared[starts[j] : ends[j]] for j in np.argsort(-z, kind="stable")[:3] if z[j] > 0]
+        if not hard:
+            break
+        x = vstack([x, matrix(spec, hard)]).tocsr()
+        y = np.concatenate([y, np.zeros(len(hard), dtype=y.dtype)])
+        clf.fit(x, y)
+        model = _model_of(clf, spec, threshold)
+        _log(f"  hard negatives: {len(hard)} windows added")
+    return model
 
 
 def out_of_fold(samples: Samples, x: Any, docs_rows: list[Row], spec: FeatureSpec) -> dict[str, Any]:
@@ -368,18 +404,30 @@ def out_of_fold(samples: Samples, x: Any, docs_rows: list[Row], spec: FeatureSpe
     for k in range(3):
         train_idx = np.array([i for i, g in enumerate(samples.groups) if fold_of[g] != k])
         test_idx = np.array([i for i, g in enumerate(samples.groups) if fold_of[g] == k])
-        model = fit(x[train_idx], y[train_idx], spec)
+        model = fit(x[train_idx], y[train_idx], spec, [d for d in docs_rows if fold_of.get(unit(d)) != k])
         for i in test_idx:
             sample_prob[i] = model.probability(samples.texts[i])
-        doc_prob += [(d.source, model.probability(d.text)) for d in docs_rows if fold_of.get(d.source) == k]
+        doc_prob += [(d.source, model.probability(d.text)) for d in docs_rows if fold_of.get(unit(d)) == k]
         _log(f"fold {k}: {len(train_idx)} train / {len(test_idx)} held-out samples")
     return {"sample_prob": sample_prob, "doc_prob": doc_prob}
 
 
-def choose_threshold(y: np.ndarray, sample_prob: np.ndarray, doc_prob: list[tuple[str, float]]) -> float:
-    negatives = sorted([p for p, label in zip(sample_prob, y, strict=True) if label == 0] + [p for _, p in doc_prob])
-    allowed = int(FPR_TARGET * len(negatives))
-    return round(min(0.99, max(0.5, negatives[-(allowed + 1)] + 1e-4)), 4)
+def choose_threshold(
+    y: np.ndarray, groups: list[str], sample_prob: np.ndarray, doc_prob: list[tuple[str, float]]
+) -> float:
+    """The lowest threshold at which, out of fold, at most ``DOC_FPR`` of the benign documents (scored whole) and
+    at most ``LOOKALIKE_FPR`` of the written look-alikes are flagged."""
+
+    def quantile_threshold(values: list[float], rate: float) -> float:
+        ordered = sorted(values)
+        allowed = int(rate * len(ordered))
+        return ordered[-(allowed + 1)] + 1e-4 if ordered else 0.5
+
+    lookalikes = [
+        p for p, label, g in zip(sample_prob, y, groups, strict=True) if label == 0 and g.startswith("written:")
+    ]
+    floor = max(quantile_threshold([p for _, p in doc_prob], DOC_FPR), quantile_threshold(lookalikes, LOOKALIKE_FPR))
+    return round(min(0.995, max(0.5, floor)), 4)
 
 
 def main() -> int:  # noqa: PLR0915 - one linear pipeline
@@ -391,7 +439,7 @@ def main() -> int:  # noqa: PLR0915 - one linear pipeline
     parser.add_argument("--no-cv", action="store_true", help="skip the out-of-fold threshold (keeps --threshold)")
     parser.add_argument("--threshold", type=float, default=0.5)
     args = parser.parse_args()
-    spec = FeatureSpec()
+    spec = FeatureSpec(orders=ORDERS)
 
     _log("loading training sources")
     written_attacks, written_benign = written_training()
@@ -424,7 +472,7 @@ def main() -> int:  # noqa: PLR0915 - one linear pipeline
     oof: dict[str, Any] = {}
     if not args.no_cv:
         folds = out_of_fold(samples, x, doc_rows, spec)
-        threshold = choose_threshold(y, folds["sample_prob"], folds["doc_prob"])
+        threshold = choose_threshold(y, samples.groups, folds["sample_prob"], folds["doc_prob"])
         by_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for p, label, g in zip(folds["sample_prob"], y, samples.groups, strict=True):
             by_source[f"{g}:{'pos' if label else 'neg'}"][0] += int(p >= threshold)
@@ -434,7 +482,7 @@ def main() -> int:  # noqa: PLR0915 - one linear pipeline
             by_source[f"{src}:doc"][1] += 1
         oof = {k: f"{a}/{b}" for k, (a, b) in sorted(by_source.items())}
         _log(f"threshold {threshold}; out-of-fold flagged per source: {json.dumps(oof, indent=0)}")
-    model = fit(x, y, spec, threshold)
+    model = fit(x, y, spec, doc_rows, threshold)
     digest = hashlib.sha256(
         "\n".join(f"{label}\t{t}" for t, label in zip(samples.texts, samples.labels, strict=True)).encode()
     ).hexdigest()
@@ -457,7 +505,9 @@ def main() -> int:  # noqa: PLR0915 - one linear pipeline
         "samples_sha256": digest,
         "dropped_near_evaluation": dict(sorted(dropped.items())),
         "C": C,
-        "fpr_target": FPR_TARGET,
+        "hard_negative_rounds": HARD_ROUNDS,
+        "doc_fpr": DOC_FPR,
+        "lookalike_fpr": LOOKALIKE_FPR,
         "out_of_fold": oof,
         "wheels": json.loads((DATA / "injection_sources.lock.json").read_text(encoding="utf-8")),
     }

@@ -135,11 +135,20 @@ class CharNgramModel:
 
     def score(self, text: str) -> WindowScore:
         """The probability of the best window of ``text`` that it carries an instruction aimed at the model."""
-        prepared = prepare(text)
-        if len(prepared) <= 2:
+        starts, ends, z = self.window_logits(text)
+        if not len(z):
             return NO_TEXT
+        best = int(np.argmax(z))
+        return WindowScore(_sigmoid(float(z[best])), int(starts[best]), int(ends[best]))
+
+    def window_logits(self, text: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Every window of ``text`` (start, end in the prepared text) and its logit; empty for an empty text."""
+        prepared = prepare(text)
         spec, weights = self.spec, self.weights
         length = len(prepared)
+        if length <= 2:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0, dtype=np.float64)
         if length <= spec.window:
             starts = np.zeros(1, dtype=np.int64)
         else:
@@ -156,9 +165,7 @@ class CharNgramModel:
             lo, hi = np.minimum(starts, size), np.minimum(ends, size)
             sums += running[hi] - running[lo]
             n += hi - lo
-        z = self.bias + sums / np.sqrt(np.maximum(n, 1.0))
-        best = int(np.argmax(z))
-        return WindowScore(_sigmoid(float(z[best])), int(starts[best]), int(ends[best]))
+        return starts, ends, self.bias + sums / np.sqrt(np.maximum(n, 1.0))
 
     def probability(self, text: str) -> float:
         return self.score(text).probability
