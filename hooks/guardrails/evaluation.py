@@ -149,7 +149,7 @@ def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[min(998, max(0, round(q * 1000) - 1))]
 
 
-def summarize(rows: list[LabelledRow], decisions: list[Decision]) -> EvalReport:
+def summarize(rows: list[LabelledRow], decisions: list[Decision], *, per_group: bool = True) -> EvalReport:
     report = EvalReport(rows=len(rows))
     report.positives = sum(r.positive for r in rows)
     report.negatives = len(rows) - report.positives
@@ -166,10 +166,10 @@ def summarize(rows: list[LabelledRow], decisions: list[Decision]) -> EvalReport:
     report.p50_ms = round(_percentile(latencies, 0.50), 4)
     report.p99_ms = round(_percentile(latencies, 0.99), 4)
     report.rules = dict(Counter(d.rule for d in decisions if d.flagged).most_common())
-    names = sorted({row.group for row in rows if row.group})
+    names = sorted({row.group for row in rows if row.group}) if per_group else []
     for name in names:
         pairs = [(r, d) for r, d in zip(rows, decisions, strict=True) if r.group == name]
-        report.groups[name] = summarize([r for r, _ in pairs], [d for _, d in pairs])
+        report.groups[name] = summarize([r for r, _ in pairs], [d for _, d in pairs], per_group=False)
     return report
 
 

@@ -40,11 +40,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hooks.injection.charmodel import CharNgramModel, load_packaged_charmodel, prepare
 from hooks.injection.hits import Hit as _Hit
 from hooks.injection.hits import find_hits
 from hooks.injection.model import INDIRECT_MODEL, JAILBREAK_MODEL, LinearTextModel, load_packaged_model
@@ -56,6 +55,9 @@ from hooks.injection.scoring import RULE_RANK as _RULE_RANK
 from hooks.injection.scoring import better as _better
 from hooks.injection.scoring import evidence as _evidence
 from hooks.injection.text_index import BudgetExceededError
+
+if TYPE_CHECKING:
+    from hooks.injection.charmodel import CharNgramModel
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -99,13 +101,24 @@ class LearnedStage(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = Field(default=True, description="Score texts with the learned model at all.")
+    enabled: bool = Field(
+        default=False,
+        description="Score texts with the learned model (opt-in until it meets its targets: it adds recall on "
+        "written multilingual injections but also false positives on look-alikes; see the README's figures). "
+        "Off, numpy and the model are not even imported.",
+    )
     threshold: float | None = Field(
         default=None,
         gt=0.0,
         lt=1.0,
         description="Probability at or above which it flags; default: the threshold calibrated with the model "
         "(recorded in its file).",
+    )
+    min_chars: int = Field(
+        default=160,
+        ge=0,
+        description="Shorter texts are left to the lexical signals: the model scores windows of 320 characters, "
+        "and a one-line request (a chat question, a note to a person) has too few n-grams for a stable score.",
     )
 
 
@@ -143,7 +156,7 @@ class InjectionConfig(BaseModel):
     learned_model: LearnedStage = Field(
         default_factory=LearnedStage,
         description="The learned multilingual detector (hashed character n-grams, logistic regression, sliding "
-        "windows): the main stage for wording and languages that no signal lists.",
+        "windows): for wording and languages that no signal lists. Opt-in for now (enabled: true).",
     )
 
     @model_validator(mode="after")
@@ -193,7 +206,11 @@ class InjectionDetector:
         learned_model: CharNgramModel | None = None,
     ) -> None:
         self.config = cfg = config if config is not None else InjectionConfig()
-        self.learned_model = (learned_model or load_packaged_charmodel()) if cfg.learned_model.enabled else None
+        self.learned_model: CharNgramModel | None = None
+        if cfg.learned_model.enabled:
+            from hooks.injection.charmodel import load_packaged_charmodel
+
+            self.learned_model = learned_model or load_packaged_charmodel()
         self._learned_threshold = (
             (cfg.learned_model.threshold or self.learned_model.threshold) if self.learned_model is not None else 1.0
         )
@@ -287,11 +304,13 @@ class InjectionDetector:
         except BudgetExceededError:
             return InjectionVerdict(flagged=True, score=1.0, rule=OVER_BUDGET, evidence="")
         verdict = self._verdict(norm.text, hits) if hits else NO_INJECTION
-        if verdict.flagged or self.learned_model is None or not norm.text:
+        if verdict.flagged or self.learned_model is None or len(norm.text) < self.config.learned_model.min_chars:
             return verdict
         window = self.learned_model.score(norm.text)
         if window.probability < self._learned_threshold:
             return verdict
+        from hooks.injection.charmodel import prepare
+
         snippet = prepare(norm.text)[window.start : window.end].strip()
         return InjectionVerdict(
             flagged=True,

@@ -134,9 +134,29 @@ def test_the_shipped_model_matches_its_recorded_hash_and_provenance() -> None:
 def test_the_detector_flags_what_only_the_learned_model_sees_and_can_switch_it_off() -> None:
     payload = "qqzx vlorp wibble"  # no lexical signal knows these words
     learned = _model(_weights_for(payload, 3.0))  # p ~ 0.9 on this text
-    on = InjectionDetector(InjectionConfig(), learned_model=learned).scan(f"Meeting notes. {payload}. Thanks.")
+    short = InjectionConfig(learned_model=LearnedStage(enabled=True, min_chars=0))
+    on = InjectionDetector(short, learned_model=learned).scan(f"Meeting notes. {payload}. Thanks.")
     assert on.flagged and on.rule == LEARNED_MODEL_RULE and "vlorp" in on.evidence
-    off = InjectionDetector(InjectionConfig(learned_model=LearnedStage(enabled=False)), learned_model=learned)
+    gated = InjectionConfig(learned_model=LearnedStage(enabled=True))  # shorter than min_chars
+    assert not InjectionDetector(gated, learned_model=learned).scan(f"Meeting notes. {payload}.").flagged
+    off = InjectionDetector(
+        InjectionConfig(learned_model=LearnedStage(enabled=False, min_chars=0)), learned_model=learned
+    )
     assert not off.scan(f"Meeting notes. {payload}. Thanks.").flagged
-    stricter = InjectionDetector(InjectionConfig(learned_model=LearnedStage(threshold=0.99)), learned_model=learned)
+    stricter = InjectionDetector(
+        InjectionConfig(learned_model=LearnedStage(enabled=True, threshold=0.99, min_chars=0)), learned_model=learned
+    )
     assert not stricter.scan(f"Meeting notes. {payload}. Thanks.").flagged
+
+
+def test_off_by_default_and_then_numpy_is_not_imported() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from hooks.injection import InjectionDetector; InjectionDetector().scan('x' * 400); "
+        "assert 'numpy' not in sys.modules and 'hooks.injection.charmodel' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    assert InjectionDetector().learned_model is None
+    assert InjectionDetector(InjectionConfig(learned_model=LearnedStage(enabled=True))).learned_model is not None
