@@ -1,6 +1,7 @@
 """Guardrail chain latency, as ratios against anchors measured in the same run (machines here are noisy).
 
-Per call, on one core: the full before+after chain for a 1 KB argument with a 10 KB or 100 KB tool result;
+Per call, on one core (``--learned``: with the learned injection model enabled): the full before+after chain for a
+1 KB argument with a 10 KB or 100 KB tool result;
 next to the no-op hook (and a direct call, for the no-op's own cost) and a plain ``re`` scan of the same
 text. Run: ``.venv/bin/python bench/bench_guardrails.py [--repeat N] [--json]``.
 """
@@ -67,8 +68,16 @@ def _time_sync(fn: Callable[[], Any], repeat: int) -> list[float]:
     return samples
 
 
-def run(repeat: int) -> dict[str, Any]:
-    chain = GuardrailChain(load_guardrail_config(EXAMPLE), audit=MemoryAuditSink(capacity=1000))
+def _with_learned_model(config: Any) -> Any:
+    from hooks.injection.detector import LearnedStage
+
+    injection = config.injection.model_copy(update={"learned_model": LearnedStage(enabled=True)})
+    return config.model_copy(update={"injection": injection})
+
+
+def run(repeat: int, learned: bool = False) -> dict[str, Any]:
+    config = load_guardrail_config(EXAMPLE)
+    chain = GuardrailChain(_with_learned_model(config) if learned else config, audit=MemoryAuditSink(capacity=1000))
     noop = NoopGuardrailHook()
     argument = {"recipients": ["team@example.com"], "subject": "weekly notes", "body": _text(1000, 1)}
     results: dict[str, Any] = {}
@@ -120,8 +129,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=1000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--learned", action="store_true", help="with the learned injection model enabled")
     args = parser.parse_args()
-    results = run(args.repeat)
+    results = run(args.repeat, args.learned)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
