@@ -8,6 +8,7 @@ negatives); the three blind written sets; nothing else. Every row has ``lang`` (
 yanismiraoui rows identified with py3langid 0.4.0) and ``lang_group`` (``en`` / ``non-en``).
 
     .venv-train/bin/python scripts/injection_docs.py build --split eval --out out/injection-docs-eval.jsonl.gz
+    # (.venv-train: see scripts/train_injection_charmodel.py for its pinned packages)
     .venv-train/bin/python scripts/build_injection_evalset.py --docs out/injection-docs-eval.jsonl.gz \
         --out out/injection-eval-v1.jsonl.gz            # fails if the bytes differ from the manifest
     .venv-train/bin/python scripts/build_injection_evalset.py ... --freeze   # writes the manifest (once)

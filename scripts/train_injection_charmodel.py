@@ -18,8 +18,12 @@ flagged. Two rounds of hard-negative mining (the best windows of benign document
 every fit.
 
 Deterministic: fixed seeds, sorted inputs, a single-threaded solver; re-running on the same inputs writes the same
-bytes. Needs scikit-learn and scipy (never imported by the runtime):
+bytes. Needs scikit-learn and scipy (never imported by the runtime), in a virtualenv of their own, at the versions
+the shipped model was trained with (the evaluation-set builder also needs pyarrow and py3langid):
 
+    python3 -m venv .venv-train && .venv-train/bin/pip install scikit-learn==1.9.1 scipy==1.17.1 numpy==2.4.6 \
+        pyarrow==26.0.1 py3langid==0.4.0 PyYAML==6.0.4 pydantic==2.14.4
+    .venv-train/bin/python scripts/injection_docs.py fetch
     .venv-train/bin/python scripts/injection_docs.py build --split train --out out/injection-docs-train.jsonl.gz
     .venv-train/bin/python scripts/train_injection_charmodel.py --docs out/injection-docs-train.jsonl.gz
 """
