@@ -156,15 +156,17 @@ class CharNgramModel:
             if starts[-1] != length - spec.window:
                 starts = np.append(starts, length - spec.window)
         ends = np.minimum(starts + spec.window, length)
-        sums = np.zeros(len(starts), dtype=np.float64)
+        # Every order's weights added at the n-gram's start position, then one running sum: a window's sum is the
+        # difference of two entries. Near the end an order has fewer n-grams (len - n + 1); its missing tail adds
+        # zero, and the count n of n-grams per window takes each order's own length.
+        contrib = np.zeros(length + 1, dtype=np.float64)
         n = np.zeros(len(starts), dtype=np.float64)
         for ids in spec.slot_ids(prepared):
             size = len(ids)
-            running = np.zeros(size + 1, dtype=np.float64)
-            np.cumsum(weights.take(ids), dtype=np.float64, out=running[1:])
-            lo, hi = np.minimum(starts, size), np.minimum(ends, size)
-            sums += running[hi] - running[lo]
-            n += hi - lo
+            contrib[1 : size + 1] += weights.take(ids)
+            n += np.minimum(ends, size) - np.minimum(starts, size)
+        running = np.cumsum(contrib)
+        sums = running[ends] - running[starts]
         return starts, ends, self.bias + sums / np.sqrt(np.maximum(n, 1.0))
 
     def probability(self, text: str) -> float:
