@@ -132,13 +132,10 @@ def test_policy_venv_script_installs_the_lock_with_hashes() -> None:
 
 def test_pulumi_install_of_the_pack_installs_the_hashed_lock() -> None:
     """``cd policies && pulumi install`` runs ``pip install -r requirements.txt`` (Pulumi's pip toolchain): that file
-    names only the lock, and pip turns hash-checking mode on when any requirement carries a hash, so every package
-    of the pack's virtualenv is checked against ``policies/requirements.lock`` (the e2e lane installs it so)."""
-    lines = [
-        line.strip()
-        for line in (REPO_ROOT / "policies/requirements.txt").read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    assert lines == ["-r requirements.lock"]
-    entries = _lock(REPO_ROOT / "policies/requirements.lock")
+    is the lock itself (``scripts/lock`` copies it), so it names the pack's direct requirements, every line carries a
+    hash, and pip checks every package of the pack's virtualenv (the e2e lane installs it so)."""
+    entries = _lock(REPO_ROOT / "policies/requirements.txt")
+    assert entries == _lock(REPO_ROOT / "policies/requirements.lock")
     assert entries and all(count > 0 for _version, count in entries.values())
+    direct = _pins((REPO_ROOT / "policies/requirements.in").read_text().split())
+    assert all(entries[name][0] == version for name, version in direct.items())

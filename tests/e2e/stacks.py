@@ -2,7 +2,7 @@
 
 The copy holds the working tree's files (``git ls-files``: nothing ignored, no ``policies/venv``); its
 ``.venv`` is a link to the project's virtualenv (the program's dependencies, as ``scripts/bootstrap`` makes
-them); the policy pack gets its own ``policies/venv`` from ``policies/requirements.txt`` (``-r requirements.lock``)
+them); the policy pack gets its own ``policies/venv`` from ``policies/requirements.txt`` (a copy of ``requirements.lock``)
 through ``pulumi install`` in ``policies/``, exactly as a user installs it.
 """
 
@@ -129,7 +129,7 @@ class Project:
 
     def install_policy_pack(self) -> None:
         """``cd policies && pulumi install``: the CLI creates ``policies/venv`` from ``policies/requirements.txt``
-        (``-r requirements.lock``: pip checks every hash)."""
+        (a copy of ``requirements.lock``: pip checks every hash)."""
         proc = self.pulumi("install", cwd=self.directory / "policies")
         if proc.returncode != 0 or not (self.directory / "policies" / "venv" / "bin" / "python").exists():
             raise RuntimeError(

@@ -2,7 +2,7 @@
 
 ``pulumi preview --policy-pack policies`` runs the pack in ``policies/venv`` (``PulumiPolicy.yaml``), which a
 user creates from ``policies/requirements.txt`` (``cd policies && pulumi install``, which runs ``pip install -r
-requirements.txt``; that file is ``-r requirements.lock``, so the hashes are checked): nothing of the project's
+requirements.txt``; that file is a copy of ``requirements.lock``, so the hashes are checked): nothing of the project's
 ``.venv`` is there. This test builds such a virtualenv (cached per machine by the files' hashes, so a warm run
 costs a second) and executes the pack's ``__main__.py`` in it, with the PolicyPack constructor (which would
 start the analyzer's gRPC server and never return) replaced by a recorder. It is the test that would have
