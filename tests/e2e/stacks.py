@@ -2,7 +2,7 @@
 
 The copy holds the working tree's files (``git ls-files``: nothing ignored, no ``policies/venv``); its
 ``.venv`` is a link to the project's virtualenv (the program's dependencies, as ``scripts/bootstrap`` makes
-them); the policy pack gets its own ``policies/venv`` from ``policies/requirements.txt`` (a copy of ``requirements.lock``)
+them); the policy pack gets its own ``policies/venv`` from ``policies/requirements.txt`` (a copy of the lock)
 through ``pulumi install`` in ``policies/``, exactly as a user installs it.
 """
 

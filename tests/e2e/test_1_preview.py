@@ -110,7 +110,7 @@ def test_weakened_stack_engine_and_offline_report_agree_policy_by_policy(project
 
 
 def test_the_pack_runs_from_its_own_virtualenv(project: Project) -> None:
-    """``pulumi install`` made policies/venv from policies/requirements.txt (a copy of ``requirements.lock``): exactly the
+    """``pulumi install`` made policies/venv from policies/requirements.txt (a copy of the lock): exactly the
     hash-locked versions; the project's .venv is not in it."""
     venv = project.directory / "policies" / "venv"
     assert (venv / "bin" / "python").exists()
