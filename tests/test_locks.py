@@ -88,38 +88,11 @@ def test_bootstrap_installs_with_require_hashes_and_nothing_unlocked() -> None:
 def test_the_pack_loads_from_its_hash_locked_virtualenv() -> None:
     """``scripts/policy-venv``'s install (``--require-hashes`` from policies/requirements.lock) is enough for the
     pack: built in a per-machine cache keyed by the lock's hash, then the pack's ``__main__.py`` runs in it."""
-    import hashlib
     import json
-    import os
-    import shutil
-    import subprocess
-    import sys
 
-    from tests.policies.test_pack_requirements import LOAD_PACK
+    from tests.policies.test_pack_requirements import LOCK, load_pack, policy_venv
 
-    lock = REPO_ROOT / "policies" / "requirements.lock"
-    digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
-    root = Path(os.environ.get("BSH_CACHE", Path.home() / ".cache" / "bakerst-hardened")) / "policy-venvs-locked"
-    venv = root / digest
-    if not (venv / ".done").is_file():
-        shutil.rmtree(venv, ignore_errors=True)
-        root.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        proc = subprocess.run([*pip, "--require-hashes", "-r", str(lock)], capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            pytest.skip(f"could not install policies/requirements.lock (package registry?): {proc.stderr[-500:]}")
-        (venv / ".done").touch()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
-    proc = subprocess.run(
-        [str(venv / "bin" / "python"), "-s", "-c", LOAD_PACK],
-        cwd=REPO_ROOT / "policies",
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    proc = load_pack(policy_venv(LOCK, "policy-venvs-locked", "--require-hashes"))
     assert proc.returncode == 0, f"the pack does not load from policies/requirements.lock:\n{proc.stderr}"
     loaded = json.loads(proc.stdout.strip().splitlines()[-1])
     assert loaded["from_project_venv"] == [] and len(loaded["policies"]) >= 10, loaded

@@ -44,10 +44,11 @@ print(json.dumps({**seen, "from_project_venv": outside}))
 """
 
 
-def _policy_venv() -> Path:
-    """A virtualenv with exactly ``policies/requirements.txt``, cached by its hash."""
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + LOCK.read_bytes()).hexdigest()[:16]
-    root = Path(os.environ.get("BSH_CACHE", Path.home() / ".cache" / "bakerst-hardened")) / "policy-venvs"
+def policy_venv(requirements: Path, cache: str, *pip_args: str) -> Path:
+    """A virtualenv with exactly ``requirements`` (pip ``pip_args`` added), cached per machine under ``cache`` by the
+    hash of ``requirements`` and the lock."""
+    digest = hashlib.sha256(requirements.read_bytes() + LOCK.read_bytes()).hexdigest()[:16]
+    root = Path(os.environ.get("BSH_CACHE", Path.home() / ".cache" / "bakerst-hardened")) / cache
     venv = root / digest
     if (venv / ".done").is_file():
         return venv
@@ -55,26 +56,30 @@ def _policy_venv() -> Path:
     root.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    proc = subprocess.run([*pip, "-r", str(REQUIREMENTS)], capture_output=True, text=True, check=False)
+    proc = subprocess.run([*pip, *pip_args, "-r", str(requirements)], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        pytest.skip(f"could not install policies/requirements.txt (package registry?): {proc.stderr[-500:]}")
+        pytest.skip(f"could not install policies/{requirements.name} (package registry?): {proc.stderr[-500:]}")
     (venv / ".done").touch()
     return venv
 
 
-@pytest.mark.slow
-def test_the_pack_loads_from_a_virtualenv_of_its_own_requirements() -> None:
-    venv = _policy_venv()
+def load_pack(venv: Path) -> subprocess.CompletedProcess[str]:
+    """Run the pack's ``__main__.py`` in ``venv`` (where the CLI runs it), with the PolicyPack recorder."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
-    proc = subprocess.run(
+    return subprocess.run(
         [str(venv / "bin" / "python"), "-s", "-c", LOAD_PACK],
-        cwd=REPO_ROOT / "policies",  # where the CLI runs the pack
+        cwd=REPO_ROOT / "policies",
         env=env,
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
     )
+
+
+@pytest.mark.slow
+def test_the_pack_loads_from_a_virtualenv_of_its_own_requirements() -> None:
+    proc = load_pack(policy_venv(REQUIREMENTS, "policy-venvs"))
     assert proc.returncode == 0, f"the pack does not load from policies/requirements.txt alone:\n{proc.stderr}"
     loaded = json.loads(proc.stdout.strip().splitlines()[-1])
     assert loaded["from_project_venv"] == []
