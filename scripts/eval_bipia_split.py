@@ -74,6 +74,20 @@ def split_categories(categories: dict[str, list[str]]) -> dict[tuple[str, str], 
     return out
 
 
+def attacks_by_category(corpora: Path) -> dict[tuple[str, str], tuple[str, list[str]]]:
+    """{(task, category): (half, attack strings)} of BIPIA's train attacks (email: text attacks; code: code
+    attacks), in file order."""
+    base = corpora / "bipia"
+    attack_of: dict[str, dict[str, list[str]]] = {
+        "email": json.loads((base / "text_attack_train.json").read_text(encoding="utf-8")),
+        "code": json.loads((base / "code_attack_train.json").read_text(encoding="utf-8")),
+    }
+    halves = split_categories({task: list(cats) for task, cats in attack_of.items()})
+    return {
+        (task, cat): (halves[(task, cat)], strings) for task, cats in attack_of.items() for cat, strings in cats.items()
+    }
+
+
 def load_fresh(path: Path = FRESH) -> list[dict[str, str]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -99,23 +113,18 @@ def main() -> int:  # noqa: PLR0915 - one linear report
     seen: set[str] = set()
     cells: dict[tuple[str, str], list[bool]] = defaultdict(list)
     per_attack: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
-    base = args.corpora / "bipia"
-    attack_of: dict[str, dict[str, list[str]]] = {
-        "email": json.loads((base / "text_attack_train.json").read_text(encoding="utf-8")),
-        "code": json.loads((base / "code_attack_train.json").read_text(encoding="utf-8")),
-    }
-    halves = split_categories({task: list(cats) for task, cats in attack_of.items()})
+    by_category = attacks_by_category(args.corpora)
     for s in bipia:
         if not s.positive or s.text in seen:
             continue
         seen.add(s.text)
         task, category = s.group.split(":", 1)
-        half = halves[(task, category)]
+        half, strings = by_category[(task, category)]
         flagged = detector.scan(s.text).flagged
         for key in ((half, "*"), (half, task), (half, s.group), ("all", "*"), ("all", task)):
             cells[key].append(flagged)
         cells[(half, f"pos:{s.meta['position']}")].append(flagged)
-        attack = next(a for a in attack_of[task][category] if a in s.text)
+        attack = next(a for a in strings if a in s.text)
         per_attack[(half, s.group, attack)].append(flagged)
     print("== BIPIA train positives: recall by half (A = tuning, B = held out; distinct texts) ==")
     groups = sorted({g for (_, g) in cells if ":" in g and not g.startswith("pos:")})

