@@ -141,6 +141,12 @@ class CharNgramModel:
         best = int(np.argmax(z))
         return WindowScore(_sigmoid(float(z[best])), int(starts[best]), int(ends[best]))
 
+    def best_windows(self, text: str, count: int) -> list[WindowScore]:
+        """The ``count`` best windows of ``text``, best first (ties by position)."""
+        starts, ends, z = self.window_logits(text)
+        order = np.argsort(-z, kind="stable")[:count]
+        return [WindowScore(_sigmoid(float(z[j])), int(starts[j]), int(ends[j])) for j in order]
+
     def window_logits(self, text: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Every window of ``text`` (start, end in the prepared text) and its logit; empty for an empty text."""
         prepared = prepare(text)

@@ -58,6 +58,7 @@ from hooks.injection.text_index import BudgetExceededError
 
 if TYPE_CHECKING:
     from hooks.injection.charmodel import CharNgramModel
+    from hooks.injection.language_switch import Identify
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -82,6 +83,9 @@ JAILBREAK_MODEL_RULE: Final = "jailbreak-model"
 """The rule of a verdict that the jailbreak model confirmed (see ``InjectionConfig.jailbreak_model``)."""
 LEARNED_MODEL_RULE: Final = "learned-model"
 """The rule of a verdict that the learned character n-gram model flagged (see ``InjectionConfig.learned_model``)."""
+LANGUAGE_SWITCH_RULE: Final = "learned-language-switch"
+"""The rule of a verdict that the learned model flagged below its threshold because the window is written in another
+language than the text around it (``LearnedStage.switch_threshold``, ``language_switch.py``)."""
 INDIRECT_MODEL_RULE: Final = "indirect-model"
 """The rule of a verdict that the indirect-injection model confirmed (see ``InjectionConfig.indirect_model``)."""
 
@@ -113,6 +117,15 @@ class LearnedStage(BaseModel):
         lt=1.0,
         description="Probability at or above which it flags; default: the threshold calibrated with the model "
         "(recorded in its file).",
+    )
+    switch_threshold: float | None = Field(
+        default=0.8,
+        gt=0.0,
+        lt=1.0,
+        description="A lower bar for one of the model's best windows when that window is written in another "
+        "language than the text around it (identified by py3langid's packaged model); null turns the "
+        "language-switch evidence off. 0.8 is the lowest bar at which, on the training half of the documentation "
+        "corpus and on written look-alikes planted in it, it added at most 0.1% and 0.5% false positives.",
     )
     min_chars: int = Field(
         default=160,
@@ -211,6 +224,11 @@ class InjectionDetector:
             from hooks.injection.charmodel import load_packaged_charmodel
 
             self.learned_model = learned_model or load_packaged_charmodel()
+        self._identify_language: Identify | None = None
+        if self.learned_model is not None and cfg.learned_model.switch_threshold is not None:
+            from hooks.injection.language_switch import load_identifier
+
+            self._identify_language = load_identifier()  # ~0.5 s once per process: at start, not in a request
         self._learned_threshold = (
             (cfg.learned_model.threshold or self.learned_model.threshold) if self.learned_model is not None else 1.0
         )
@@ -306,17 +324,37 @@ class InjectionDetector:
         verdict = self._verdict(norm.text, hits) if hits else NO_INJECTION
         if verdict.flagged or self.learned_model is None or len(norm.text) < self.config.learned_model.min_chars:
             return verdict
-        window = self.learned_model.score(norm.text)
-        if window.probability < self._learned_threshold:
-            return verdict
-        from hooks.injection.charmodel import prepare
+        return self._learned_verdict(self.learned_model, norm.text, verdict)
 
-        snippet = prepare(norm.text)[window.start : window.end].strip()
+    def _learned_verdict(self, model: CharNgramModel, text: str, verdict: InjectionVerdict) -> InjectionVerdict:
+        """The learned stage: the model's best window at its threshold, or (``switch_threshold``) one of its best
+        windows at the lower bar when it is written in another language than the text around it."""
+        from hooks.injection.charmodel import prepare
+        from hooks.injection.language_switch import CANDIDATE_WINDOWS, language_shift
+
+        stage = self.config.learned_model
+        windows = model.best_windows(text, CANDIDATE_WINDOWS)
+        if not windows:
+            return verdict
+        prepared = prepare(text)
+        flagged_as: tuple[str, int, int] | None = None
+        if windows[0].probability >= self._learned_threshold:
+            flagged_as = (LEARNED_MODEL_RULE, windows[0].start, windows[0].end)
+        elif stage.switch_threshold is not None and self._identify_language is not None:
+            for window in windows:
+                if window.probability < stage.switch_threshold:
+                    break
+                if language_shift(self._identify_language, prepared, window.start, window.end) is not None:
+                    flagged_as = (LANGUAGE_SWITCH_RULE, window.start, window.end)
+                    break
+        if flagged_as is None:
+            return verdict
+        rule, start, end = flagged_as
         return InjectionVerdict(
             flagged=True,
             score=max(verdict.score, self.config.threshold),
-            rule=LEARNED_MODEL_RULE,
-            evidence=snippet[:EVIDENCE_CHARS],
+            rule=rule,
+            evidence=prepared[start:end].strip()[:EVIDENCE_CHARS],
         )
 
     def _verdict(self, text: str, hits: list[_Hit]) -> InjectionVerdict:

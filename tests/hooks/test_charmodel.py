@@ -155,7 +155,8 @@ def test_off_by_default_and_then_numpy_is_not_imported() -> None:
 
     code = (
         "import sys; from hooks.injection import InjectionDetector; InjectionDetector().scan('x' * 400); "
-        "assert 'numpy' not in sys.modules and 'hooks.injection.charmodel' not in sys.modules"
+        "assert 'numpy' not in sys.modules and 'hooks.injection.charmodel' not in sys.modules "
+        "and 'py3langid' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
     assert InjectionDetector().learned_model is None
