@@ -334,15 +334,16 @@ class InjectionDetector:
 
         stage = self.config.learned_model
         windows = model.best_windows(text, CANDIDATE_WINDOWS)
-        if not windows:
-            return verdict
+        bar = stage.switch_threshold if self._identify_language is not None else None
+        if not windows or windows[0].probability < min(self._learned_threshold, bar or 1.0):
+            return verdict  # the common case: nothing near either bar, and no text prepared again
         prepared = prepare(text)
         flagged_as: tuple[str, int, int] | None = None
         if windows[0].probability >= self._learned_threshold:
             flagged_as = (LEARNED_MODEL_RULE, windows[0].start, windows[0].end)
-        elif stage.switch_threshold is not None and self._identify_language is not None:
+        elif bar is not None and self._identify_language is not None:
             for window in windows:
-                if window.probability < stage.switch_threshold:
+                if window.probability < bar:
                     break
                 if language_shift(self._identify_language, prepared, window.start, window.end) is not None:
                     flagged_as = (LANGUAGE_SWITCH_RULE, window.start, window.end)
