@@ -100,3 +100,19 @@ def test_best_windows_are_ordered_and_bounded() -> None:
     assert len(windows) == 3
     assert [w.probability for w in windows] == sorted((w.probability for w in windows), reverse=True)
     assert model.best_windows("", 3) == []
+
+
+def test_the_identifier_is_loaded_when_the_detector_starts_never_inside_a_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading takes ~0.5 s: inside a request it would blow the check's time budget and block the call."""
+    from hooks.injection import language_switch
+
+    model = _model(PORTUGUESE, 0.78)
+    detector = InjectionDetector(InjectionConfig(learned_model=LearnedStage(enabled=True)), learned_model=model)
+
+    def refuse() -> None:
+        raise AssertionError("the identifier was loaded during a scan")
+
+    monkeypatch.setattr(language_switch, "load_identifier", refuse)
+    assert detector.scan(f"{CARRIER}\n\n{PORTUGUESE}\n\n{CARRIER}").rule == LANGUAGE_SWITCH_RULE
+    off = InjectionConfig(learned_model=LearnedStage(enabled=True, switch_threshold=None))
+    assert InjectionDetector(off, learned_model=model)._identify_language is None
