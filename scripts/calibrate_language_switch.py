@@ -4,11 +4,11 @@
 Negatives only, training data only (no evaluation set is read): the documentation corpus's ``train`` half, and the
 written training look-alikes (``scripts/data/injection_train/T*-benign.jsonl``) each planted as its own paragraph at
 a random place of a random training document longer than 1,500 characters (seeded). For each bar on a fixed grid
-it counts the texts the language switch adds to what the model flags at its own threshold, with the detector's own
-code (``CharNgramModel.best_windows``, ``language_shift``). The chosen bar is the lowest at which the switch adds at
-most 0.1% of the documents and 0.5% of the planted look-alikes: 0.8 with the shipped model (0 of 6,903 documents,
-12 of 2,940 look-alikes). Both sets were seen by the model in training, so these rates are optimistic; the README
-reports the held-out ones.
+it counts the texts the language switch adds to what the model flags at its own threshold, with the detector's
+own code (``CharNgramModel.best_windows``, ``first_shifted_window``). The chosen bar is the lowest at which the
+switch adds at most 0.1% of the documents and 0.5% of the planted look-alikes: 0.8 with the shipped model (0 of
+6,903 documents, 12 of 2,940 look-alikes). Both sets were seen by the model in training, so these rates are
+optimistic; the README reports the held-out ones.
 
     .venv/bin/python scripts/calibrate_language_switch.py --docs out/injection-docs-train.jsonl.gz [--json]
 """
@@ -29,7 +29,7 @@ from hooks.injection.charmodel import CharNgramModel, load_packaged_charmodel, p
 from hooks.injection.language_switch import (  # noqa: E402
     CANDIDATE_WINDOWS,
     Identify,
-    language_shift,
+    first_shifted_window,
     load_identifier,
 )
 
@@ -44,9 +44,8 @@ def scores(model: CharNgramModel, identify: Identify, text: str) -> tuple[float,
     windows = model.best_windows(text, CANDIDATE_WINDOWS)
     if not windows:
         return 0.0, 0.0
-    prepared = prepare(text)
-    switched = [w.probability for w in windows if language_shift(identify, prepared, w.start, w.end)]
-    return windows[0].probability, max(switched, default=0.0)
+    shifted = first_shifted_window(identify, prepare(text), windows, 0.0)
+    return windows[0].probability, shifted.probability if shifted is not None else 0.0
 
 
 def added(model: CharNgramModel, pairs: list[tuple[float, float]]) -> dict[float, int]:

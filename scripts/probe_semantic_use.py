@@ -11,8 +11,8 @@ windows (same sources, same decontamination), an MLP head (256 ReLU units, sciki
 embeddings, two rounds of hard-negative mining on the documentation corpus's ``train`` half (each document embedded
 in windows of 72 SentencePiece tokens every 24, computed in one pass: per-token CNN features once, window sums
 by cumulative sums), the threshold from out-of-fold scores (3 folds by source; written sets by writer and language:
-<= 0.5% of documents, <= 2% of written look-alikes), then ONE run on the frozen evaluation set v1, the best window of
-each text scored.
+<= 0.5% of documents, <= 2% of written look-alikes; capped at 0.9999, where the character model's trainer caps at
+0.995), then a run on the frozen evaluation set v1, the best window of each text scored.
 
 Result (2026-12-07, recorded in the README): this script's run finds the written attacks out of fold 16% (English)
 and 7% (other languages) at the threshold (0.9999, the cap, set by the look-alikes), no better than the character
@@ -120,24 +120,9 @@ class WindowEncoder:
 def training_windows(docs: Path) -> tuple[list[str], list[int], list[str], list[tuple[str, str]]]:
     """The character model's training samples (texts, labels, groups) and its training documents."""
     import train_injection_charmodel as trainer
-    from injection_data import Decontaminator
 
     spec = trainer.FeatureSpec(orders=trainer.ORDERS)
-    written_attacks, written_benign = trainer.written_training()
-    tool_pos, tool_neg = trainer.written_tool_outputs()
-    spikee_rows, spikee_docs = trainer.spikee(trainer.DEFAULT_CACHE)
-    attacks = (
-        written_attacks
-        + spikee_rows
-        + trainer.template_packages(trainer.DEFAULT_CACHE)
-        + trainer.corpora_half_a(trainer.DEFAULT_CORPORA)
-    )
-    benign = written_benign + trainer.ordinary_english(trainer.DEFAULT_CACHE)
-    doc_rows = trainer.docs(docs)
-    guard = Decontaminator(trainer.eval_texts_for_decontamination(trainer.DEFAULT_CORPORA, trainer.DEFAULT_CACHE))
-    attacks, tool_pos, benign = ([r for r in rows if not guard.near(r.text)] for rows in (attacks, tool_pos, benign))
-    carriers = sorted({d.text for d in doc_rows if len(d.text) > 400} | set(spikee_docs) | {r.text for r in tool_neg})
-    samples = trainer.build_samples(spec, attacks, tool_pos, benign + tool_neg, doc_rows, carriers)
+    samples, doc_rows, _ = trainer.training_samples(spec, docs, trainer.DEFAULT_CACHE, trainer.DEFAULT_CORPORA)
     return samples.texts, samples.labels, samples.groups, [(d.source, d.text) for d in doc_rows]
 
 

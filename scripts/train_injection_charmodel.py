@@ -336,6 +336,37 @@ def build_samples(  # noqa: PLR0917 - the five kinds of input, named
     return out
 
 
+def training_samples(
+    spec: FeatureSpec, docs_path: Path, cache: Path, corpora: Path
+) -> tuple[Samples, list[Row], Counter[str]]:
+    """Every training source, decontaminated against every evaluation text, as window samples; also the training
+    documents (for hard-negative mining and the out-of-fold threshold) and what was dropped, by source."""
+    _log("loading training sources")
+    written_attacks, written_benign = written_training()
+    tool_pos, tool_neg = written_tool_outputs()
+    spikee_rows, spikee_docs = spikee(cache)
+    attacks = written_attacks + spikee_rows + template_packages(cache) + corpora_half_a(corpora)
+    benign_pieces = written_benign + ordinary_english(cache)
+    doc_rows = docs(docs_path)
+    _log("decontaminating against every evaluation text")
+    guard = Decontaminator(eval_texts_for_decontamination(corpora, cache))
+    dropped: Counter[str] = Counter()
+
+    def clean(rows: list[Row]) -> list[Row]:
+        kept = []
+        for r in rows:
+            if guard.near(r.text):
+                dropped[r.source] += 1
+            else:
+                kept.append(r)
+        return kept
+
+    attacks, tool_pos, benign_pieces = clean(attacks), clean(tool_pos), clean(benign_pieces)
+    _log(f"dropped near evaluation texts: {dict(dropped)}")
+    carriers = sorted({d.text for d in doc_rows if len(d.text) > 400} | set(spikee_docs) | {r.text for r in tool_neg})
+    return build_samples(spec, attacks, tool_pos, benign_pieces + tool_neg, doc_rows, carriers), doc_rows, dropped
+
+
 def matrix(spec: FeatureSpec, texts: Iterable[str]) -> Any:
     from scipy.sparse import csr_matrix
 
@@ -419,7 +450,7 @@ def choose_threshold(
     return round(min(0.995, max(0.5, floor)), 4)
 
 
-def main() -> int:  # noqa: PLR0915 - one linear pipeline
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=Path, required=True, help="train half of the documentation corpus")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
@@ -430,30 +461,7 @@ def main() -> int:  # noqa: PLR0915 - one linear pipeline
     args = parser.parse_args()
     spec = FeatureSpec(orders=ORDERS)
 
-    _log("loading training sources")
-    written_attacks, written_benign = written_training()
-    tool_pos, tool_neg = written_tool_outputs()
-    spikee_rows, spikee_docs = spikee(args.cache)
-    attacks = written_attacks + spikee_rows + template_packages(args.cache) + corpora_half_a(args.corpora)
-    benign_pieces = written_benign + ordinary_english(args.cache)
-    doc_rows = docs(args.docs)
-    _log("decontaminating against every evaluation text")
-    guard = Decontaminator(eval_texts_for_decontamination(args.corpora, args.cache))
-    dropped: Counter[str] = Counter()
-
-    def clean(rows: list[Row]) -> list[Row]:
-        kept = []
-        for r in rows:
-            if guard.near(r.text):
-                dropped[r.source] += 1
-            else:
-                kept.append(r)
-        return kept
-
-    attacks, tool_pos, benign_pieces = clean(attacks), clean(tool_pos), clean(benign_pieces)
-    _log(f"dropped near evaluation texts: {dict(dropped)}")
-    carriers = sorted({d.text for d in doc_rows if len(d.text) > 400} | set(spikee_docs) | {r.text for r in tool_neg})
-    samples = build_samples(spec, attacks, tool_pos, benign_pieces + tool_neg, doc_rows, carriers)
+    samples, doc_rows, dropped = training_samples(spec, args.docs, args.cache, args.corpora)
     y = np.array(samples.labels)
     _log(f"{len(y)} samples ({int(y.sum())} positive), featurising")
     x = matrix(spec, samples.texts)

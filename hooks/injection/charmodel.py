@@ -135,11 +135,8 @@ class CharNgramModel:
 
     def score(self, text: str) -> WindowScore:
         """The probability of the best window of ``text`` that it carries an instruction aimed at the model."""
-        starts, ends, z = self.window_logits(text)
-        if not len(z):
-            return NO_TEXT
-        best = int(np.argmax(z))
-        return WindowScore(_sigmoid(float(z[best])), int(starts[best]), int(ends[best]))
+        best = self.best_windows(text, 1)
+        return best[0] if best else NO_TEXT
 
     def best_windows(self, text: str, count: int) -> list[WindowScore]:
         """The ``count`` best windows of ``text``, best first (ties by position)."""

@@ -330,24 +330,22 @@ class InjectionDetector:
         """The learned stage: the model's best window at its threshold, or (``switch_threshold``) one of its best
         windows at the lower bar when it is written in another language than the text around it."""
         from hooks.injection.charmodel import prepare
-        from hooks.injection.language_switch import CANDIDATE_WINDOWS, language_shift
+        from hooks.injection.language_switch import CANDIDATE_WINDOWS, first_shifted_window
 
         stage = self.config.learned_model
         windows = model.best_windows(text, CANDIDATE_WINDOWS)
-        bar = stage.switch_threshold if self._identify_language is not None else None
+        identify = self._identify_language
+        bar = stage.switch_threshold if identify is not None else None
         if not windows or windows[0].probability < min(self._learned_threshold, bar or 1.0):
             return verdict  # the common case: nothing near either bar, and no text prepared again
         prepared = prepare(text)
         flagged_as: tuple[str, int, int] | None = None
         if windows[0].probability >= self._learned_threshold:
             flagged_as = (LEARNED_MODEL_RULE, windows[0].start, windows[0].end)
-        elif bar is not None and self._identify_language is not None:
-            for window in windows:
-                if window.probability < bar:
-                    break
-                if language_shift(self._identify_language, prepared, window.start, window.end) is not None:
-                    flagged_as = (LANGUAGE_SWITCH_RULE, window.start, window.end)
-                    break
+        elif bar is not None and identify is not None:
+            shifted = first_shifted_window(identify, prepared, windows, bar)
+            if shifted is not None:
+                flagged_as = (LANGUAGE_SWITCH_RULE, shifted.start, shifted.end)
         if flagged_as is None:
             return verdict
         rule, start, end = flagged_as

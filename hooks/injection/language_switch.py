@@ -20,10 +20,13 @@ learned stage is on).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from hooks.injection.charmodel import WindowScore
 
 CANDIDATE_WINDOWS: Final = 3
 """How many of the learned model's best windows are checked for a switch."""
@@ -71,6 +74,19 @@ def language_shift(identify: Identify, prepared: str, start: int, end: int) -> L
         language, probability = identify(segment)
         if probability >= MIN_PROBABILITY and language != context_language:
             return LanguageShift(language, context_language)
+    return None
+
+
+def first_shifted_window(
+    identify: Identify, prepared: str, windows: Sequence[WindowScore], bar: float
+) -> WindowScore | None:
+    """The best of ``windows`` (best first, as ``CharNgramModel.best_windows`` gives them) that reaches ``bar`` and
+    holds a sentence in another language than its context."""
+    for window in windows:
+        if window.probability < bar:
+            return None
+        if language_shift(identify, prepared, window.start, window.end) is not None:
+            return window
     return None
 
 

@@ -189,9 +189,16 @@ def dev(
 def _cosign_key_pair(dev: DevDeploy, prefix: str) -> str:
     """``cosign generate-key-pair --output-key-prefix`` (a file, or a KMS reference such as ``k8s://NS/NAME``); the
     public key in PEM."""
-    args = ["generate-key-pair"] + ([prefix] if "://" in prefix else ["--output-key-prefix", prefix])
-    if "://" not in prefix:
-        (dev.project.directory / prefix).parent.mkdir(parents=True, exist_ok=True)
+    if "://" in prefix:
+        _cosign(dev, "generate-key-pair", prefix)
+        return _cosign(dev, "public-key", "--key", prefix)
+    (dev.project.directory / prefix).parent.mkdir(parents=True, exist_ok=True)
+    _cosign(dev, "generate-key-pair", "--output-key-prefix", prefix)
+    return (dev.project.directory / f"{prefix}.pub").read_text()
+
+
+def _cosign(dev: DevDeploy, *args: str) -> str:
+    """Run cosign in the project directory with the lane's environment; its standard output."""
     done = subprocess.run(
         [str(dev.cosign), *args],
         cwd=dev.project.directory,
@@ -202,18 +209,7 @@ def _cosign_key_pair(dev: DevDeploy, prefix: str) -> str:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    if "://" in prefix:
-        public = subprocess.run(
-            [str(dev.cosign), "public-key", "--key", prefix],
-            env=dev.env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert public.returncode == 0, public.stderr
-        return public.stdout
-    return (dev.project.directory / f"{prefix}.pub").read_text()
+    return done.stdout
 
 
 def _kubectl_json(cluster: Cluster, *args: str) -> Any:
